@@ -1,0 +1,34 @@
+"""Tell cats from dogs with convolutional networks that plug into scikit-learn.
+
+``import skcatdog`` stays fast: the classes that need TensorFlow are imported
+on first use (PEP 562 module ``__getattr__``).
+"""
+
+import importlib
+import os
+
+# TensorFlow's C++ logging is noise for our users; an explicit setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ImageLoader": "skcatdog.loading",
+    "ImageLoadError": "skcatdog.loading",
+    "verify_images": "skcatdog.loading",
+    "ImageAugmenter": "skcatdog.augmentation",
+    "SimpleCNNClassifier": "skcatdog.models",
+    "DeepCNNClassifier": "skcatdog.models",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'skcatdog' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
