@@ -1,0 +1,128 @@
+"""The one place that mends scikeras 0.13 for current scikit-learn.
+
+scikeras' ``KerasClassifier`` still fits, predicts, pickles and grid-searches on
+scikit-learn >= 1.6, but it declares its tags through ``_more_tags`` (ignored
+since scikit-learn 1.6) and puts ``ClassifierMixin`` to the right of its base.
+scikit-learn therefore does not see a classifier: ``is_classifier`` is False,
+``cross_val_score`` and ``GridSearchCV`` fall back to unstratified ``KFold``, and
+``RocCurveDisplay.from_estimator`` refuses it.  A class with the mixin on the
+left mends all of that at once, and
+input validation goes through scikit-learn's own ``check_array`` so that error
+messages are the ones scikit-learn users (and ``check_estimator``) expect.
+"""
+
+import numpy as np
+from scikeras.wrappers import BaseWrapper
+from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+__all__ = ["KerasClassifier"]
+
+
+def _looks_like_paths(X):
+    """True when X holds strings or path objects rather than pixels."""
+    first = X
+    try:
+        while not isinstance(first, (str, bytes)) and len(first):
+            first = first[0]
+    except (TypeError, IndexError, KeyError):
+        pass
+    return isinstance(first, (str, bytes)) or hasattr(first, "__fspath__")
+
+
+class KerasClassifier(ClassifierMixin, BaseWrapper):
+    """scikeras' ``KerasClassifier``, seen by scikit-learn as the classifier it is.
+
+    scikeras' own class lists ``ClassifierMixin`` after ``BaseWrapper``, so no
+    subclass can move the mixin in front (Python's method resolution order
+    forbids it). We build on ``BaseWrapper`` instead and take scikeras'
+    classifier pieces as they are. Everything else of scikeras is kept: routed
+    ``optimizer__``/``callbacks__``/``fit__``/``predict__`` parameters,
+    ``random_state``, ``warm_start`` and pickling of the Keras model as
+    in-memory ``.keras`` bytes.
+    """
+
+    # scikeras' classifier pieces that need no ``super()``: label encoding to
+    # ordinal targets, the target-type rule and (n, n_classes) probabilities.
+    _fit_kwargs = _ScikerasClassifier._fit_kwargs
+    _type_of_target = _ScikerasClassifier._type_of_target
+    target_encoder = _ScikerasClassifier.target_encoder
+    predict_proba = _ScikerasClassifier.predict_proba
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        self.classes_ = None
+        if self.class_weight is not None:
+            weights = compute_sample_weight(class_weight=self.class_weight, y=y)
+            sample_weight = weights if sample_weight is None else sample_weight * weights
+        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True
+        tags.classifier_tags.multi_label = False
+        tags.input_tags.two_d_array = True
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        """Check X and y the way scikit-learn does, and remember their shapes."""
+        name = type(self).__name__
+        if X is not None:
+            if _looks_like_paths(X):
+                raise ValueError(
+                    f"{name} expects images as pixel arrays of shape (n_samples, "
+                    "height*width*channels) or (n_samples, height, width, channels), "
+                    "but got strings or paths. Put skcatdog.ImageLoader before it: "
+                    "Pipeline([('load', ImageLoader()), ('cnn', ...)])."
+                )
+            # uint8 stays uint8 (4x less memory; the model rescales); anything
+            # else becomes float32, Keras' working precision.
+            X = check_array(
+                X,
+                accept_sparse=False,
+                allow_nd=True,
+                dtype=["float32", "uint8"],
+                input_name="X",
+                estimator=self,
+            )
+            if X.ndim not in (2, 4):
+                raise ValueError(
+                    f"{name} expects X of shape (n_samples, n_features) or "
+                    f"(n_samples, height, width, channels); got an array of shape {X.shape}."
+                )
+            n_features = int(np.prod(X.shape[1:]))
+            if reset:
+                self.n_features_in_ = n_features
+                self.X_dtype_ = X.dtype
+                self.X_shape_ = X.shape
+            elif n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_features} features, but {name} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            if X is not None and len(y) != len(X):
+                raise ValueError(
+                    f"X and y have inconsistent numbers of samples: {len(X)} images "
+                    f"but {len(y)} labels."
+                )
+            if reset:
+                check_classification_targets(y)
+                if np.unique(y).size < 2:
+                    raise ValueError(
+                        f"{name} needs at least two classes in y to learn to tell them "
+                        f"apart; got only the class {np.unique(y)[0]!r}."
+                    )
+                self.target_type_ = self._type_of_target(y)
+                self.y_dtype_ = y.dtype
+                self.y_ndim_ = y.ndim
+        return X, y
