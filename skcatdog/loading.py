@@ -16,9 +16,10 @@ downscaling: the decoder produces the smallest of its scaled sizes (1/8, 2/8,
 ..., 8/8) that is still at least ``image_size``, which skips most of the work
 for photos much larger than the target. Pillow decodes everything else (PNG,
 BMP, GIF, WebP, TIFF, ...) and the JPEGs that ``simplejpeg`` refuses (CMYK,
-files with recoverable corruption). Both paths then squash the picture to
-``image_size`` with Pillow's bilinear filter, which widens its support when
-shrinking and so averages every source pixel (no aliasing).
+files with recoverable corruption), with ``Image.draft`` scaling for JPEG.
+Both paths then squash the picture to ``image_size`` with Pillow: area
+averaging (the ``BOX`` filter: each output pixel is the mean of the source
+pixels it covers, no aliasing) when shrinking both sides, bilinear otherwise.
 
 Cache
 -----
@@ -344,7 +345,10 @@ def _to_mode(im, mode):
 def _finish(im, stored_size, orientation):
     h, w = stored_size
     if im.size != (w, h):
-        im = im.resize((w, h), Image.Resampling.BILINEAR)
+        # Shrinking: the mean of the covered source pixels (area averaging, like
+        # the DCT scaling before it). Enlarging: bilinear, which does not block.
+        shrink = im.width >= w and im.height >= h
+        im = im.resize((w, h), Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR)
     if orientation in _TRANSPOSE:
         im = im.transpose(_TRANSPOSE[orientation])
     return np.asarray(im)
@@ -533,9 +537,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     samples are scaled, not clipped; transparency is composited on a white
     background), and squashed to ``image_size`` without keeping the aspect
     ratio, like ``keras.utils.load_img(path, target_size=image_size)``.
-    The interpolation is Pillow's bilinear filter, which averages all source
-    pixels when shrinking; JPEGs are first shrunk in the DCT domain by
-    libjpeg-turbo to the smallest scale that is still at least ``image_size``.
+    Shrinking averages the source pixels each output pixel covers (Pillow's
+    ``BOX`` filter, after JPEGs were shrunk in the DCT domain by libjpeg-turbo
+    to the smallest scale that is still at least ``image_size``); enlarging
+    is bilinear.
     Animated images give their first frame.
 
     Files that cannot be loaded (missing, empty, truncated, not an image,
