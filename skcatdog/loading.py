@@ -110,7 +110,11 @@ class ImageLoadError(ValueError):
         n = len(self.failures)
         of = f" of {self.n_total}" if self.n_total is not None else ""
         lines = [f"{n}{of} image file{'s' if n != 1 else ''} could not be loaded:"]
-        lines += [f"  {path}: {reason}" for path, reason in self.failures[:_MAX_LISTED]]
+        # backslashreplace: a non-UTF-8 file name (surrogate escapes) stays printable
+        lines += [
+            f"  {path}: {reason}".encode("utf-8", "backslashreplace").decode("utf-8")
+            for path, reason in self.failures[:_MAX_LISTED]
+        ]
         if n > _MAX_LISTED:
             lines.append(f"  ... and {n - _MAX_LISTED} more (all are in .failures)")
         lines.append("skcatdog.verify_images(paths) lists the bad files of a folder.")

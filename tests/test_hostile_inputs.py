@@ -1,0 +1,339 @@
+"""One test per row of docs/hostile_inputs.md: what a dirty folder of photos holds.
+
+Bad files must give one ImageLoadError naming each of them with a reason the
+user can act on; odd but valid files must load with the right pixels.
+"""
+
+import builtins
+import os
+import resource
+
+import numpy as np
+import pytest
+from _images import (
+    BLUE,
+    RED,
+    animated_gif,
+    corrupt_but_decodable_jpeg,
+    exif_rotated_jpeg,
+    html_page,
+    jpeg_bytes,
+    jpeg_declaring,
+    palette_with_transparency,
+    png_bytes,
+    png_header_only,
+    rgba,
+    sixteen_bit,
+    solid,
+    truncated_jpeg,
+    write_bytes,
+)
+from PIL import Image
+
+from skcatdog import loading
+from skcatdog.loading import ImageLoader, ImageLoadError, verify_images
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    loading.clear_cache()
+    yield
+    loading.clear_cache()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return str(tmp_path)
+
+
+def reason_for(path, **loader_params):
+    """Load one bad file; return the reason, checking both entry points agree."""
+    with pytest.raises(ImageLoadError) as info:
+        ImageLoader(**loader_params).transform([path])
+    [(failed, reason)] = info.value.failures
+    assert failed == os.fsdecode(path)
+    shown = f"{failed}: {reason}".encode("utf-8", "backslashreplace").decode("utf-8")
+    assert shown in str(info.value)
+    assert verify_images([path]).to_dict("records") == [{"path": failed, "reason": reason}]
+    return reason
+
+
+def load(path, image_size=(4, 4), **params):
+    loader = ImageLoader(image_size=image_size, **params)
+    return loader.transform([path]).reshape(loader.image_shape).astype(int)
+
+
+# ---------------------------------------------------------------- files that are not images
+
+
+def test_zero_byte_file(folder):
+    path = write_bytes(folder, "empty.jpg", b"")
+    assert reason_for(path) == "empty file (0 bytes)"
+
+
+def test_truncated_jpeg(folder):
+    reason = reason_for(truncated_jpeg(folder))
+    assert reason.startswith("truncated file: image file is truncated")
+
+
+def test_random_bytes_named_jpg(folder):
+    rng = np.random.default_rng(0)
+    path = write_bytes(folder, "noise.jpg", b"\x13\x37" + rng.bytes(4000))
+    assert reason_for(path) == "not an image: unknown format (starts with 13 37 " + (
+        " ".join(f"{b:02x}" for b in open(path, "rb").read()[2:8])
+    ) + ")"
+
+
+def test_random_bytes_with_a_jpeg_signature(folder):
+    rng = np.random.default_rng(1)
+    path = write_bytes(folder, "noise.jpg", b"\xff\xd8\xff" + rng.bytes(4000))
+    assert reason_for(path).startswith("cannot decode: ")
+
+
+def test_html_page_named_jpg(folder):
+    reason = reason_for(html_page(folder))
+    assert reason == "not an image: the file is an HTML page (a failed download?)"
+
+
+def test_text_file_named_jpg(folder):
+    path = write_bytes(folder, "notes.jpg", b"just some notes\n")
+    assert reason_for(path) == "not an image: the file holds text"
+
+
+def test_png_named_jpg_loads(folder):
+    path = solid(folder, "actually_png.jpg", color=RED, format="PNG")
+    assert (load(path) == RED).all()
+
+
+def test_corrupt_jpeg_data_that_decodes_fully_loads(folder):
+    """libjpeg's "Corrupt JPEG data: N extraneous bytes" is a warning, not a failure."""
+    path = corrupt_but_decodable_jpeg(folder)
+    clean = write_bytes(folder, "clean.jpg", jpeg_bytes((32, 32)))
+    # libjpeg-turbo refuses it in strict mode; Pillow (the fallback) decodes it alike
+    assert np.abs(load(path, (8, 8)) - load(clean, (8, 8))).max() <= 3
+
+
+# ---------------------------------------------------------------- odd but valid images
+
+
+def test_grayscale_image(folder):
+    path = solid(folder, "gray.png", mode="L", color=90)
+    assert (load(path) == 90).all()
+    assert (load(path, color_mode="grayscale") == 90).all()
+
+
+def test_grayscale_jpeg(folder):
+    path = solid(folder, "gray.jpg", mode="L", color=90, quality=95)
+    assert np.abs(load(path) - 90).max() <= 2
+
+
+def test_palette_image_with_transparency_on_white(folder):
+    img = load(palette_with_transparency(folder), (2, 2))
+    assert (img[:, 0] == 255).all()  # transparent half: white background
+    assert (img[:, 1] == (0, 255, 0)).all()
+
+
+def test_rgba_image_composited_on_white(folder):
+    assert (load(rgba(folder, color=(255, 0, 0, 0))) == 255).all()
+    assert (load(rgba(folder, "opaque.png", color=(0, 0, 255, 255))) == BLUE).all()
+    half = load(rgba(folder, "half.png", color=(255, 0, 0, 128)))
+    assert (np.abs(half - (255, 127, 127)) <= 1).all()
+
+
+def test_la_image_composited_on_white(folder):
+    path = solid(folder, "la.png", mode="LA", color=(0, 0))
+    assert (load(path) == 255).all()
+
+
+def test_cmyk_jpeg(folder):
+    path = solid(folder, "cmyk.jpg", mode="CMYK", color=(0, 255, 255, 0), quality=95)
+    with Image.open(path) as im:
+        assert im.mode == "CMYK"
+    assert (np.abs(load(path) - RED) <= 3).all()
+
+
+def test_sixteen_bit_image_is_scaled_not_clipped(folder):
+    assert (load(sixteen_bit(folder, value=30000)) == 117).all()  # 30000 * 255 / 65535
+    assert (load(sixteen_bit(folder, "white.png", value=65535)) == 255).all()
+    assert (load(sixteen_bit(folder, "dark.png", value=1000), color_mode="grayscale") == 4).all()
+
+
+def test_one_by_one_image(folder):
+    path = solid(folder, "dot.png", size=(1, 1), color=(10, 20, 30))
+    assert (load(path, (5, 3)) == (10, 20, 30)).all()
+
+
+def test_animated_gif_gives_first_frame(folder):
+    assert (load(animated_gif(folder)) == RED).all()
+
+
+def test_exif_rotated_photo_is_upright(folder):
+    img = load(exif_rotated_jpeg(folder, orientation=6), (10, 20))
+    red, blue = img[1:4, 2:8].mean(axis=(0, 1)), img[6:, 12:].mean(axis=(0, 1))
+    assert red[0] > 200 and red[2] < 60, red  # top-left quadrant
+    assert blue[2] > 200 and blue[0] < 60, blue
+
+
+def test_broken_exif_block_still_loads(folder):
+    data = bytearray(open(exif_rotated_jpeg(folder), "rb").read())
+    start = data.index(b"Exif\0\0") + 6
+    data[start + 4 : start + 8] = b"\xff\xff\xff\x7f"  # IFD offset far past the segment
+    path = write_bytes(folder, "bad_exif.jpg", bytes(data))
+    assert load(path).shape == (4, 4, 3)
+
+
+# ---------------------------------------------------------------- decompression bombs
+
+
+def test_decompression_bomb_over_pillow_limit(folder, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    png = solid(folder, "bomb.png", size=(20, 20))  # 400 > 2 x limit: Pillow raises
+    assert reason_for(png).startswith("decompression bomb: Image size (400 pixels) exceeds")
+    jpg = solid(folder, "bomb.jpg", size=(20, 20))  # the libjpeg-turbo path checks first
+    assert reason_for(jpg) == (
+        "decompression bomb: 20x20 = 400 pixels is over the limit of 100 "
+        "(PIL.Image.MAX_IMAGE_PIXELS); not decoded"
+    )
+
+
+def test_between_one_and_two_times_the_limit_is_an_error_too(folder, monkeypatch):
+    """Pillow only warns (DecompressionBombWarning) there; we refuse, quietly."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    path = solid(folder, "bomb.png", size=(12, 12))  # 144 pixels
+    with _no_warnings():
+        reason = reason_for(path)
+    assert reason.startswith("decompression bomb: 12x12 = 144 pixels")
+
+
+class _no_warnings:
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings(record=True)
+        self.records = self._catch.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        self._catch.__exit__(*exc)
+        assert not [str(r.message) for r in self.records]
+        return False
+
+
+@pytest.mark.parametrize("writer", [png_header_only, jpeg_declaring], ids=["png", "jpeg"])
+def test_huge_declared_size_fails_before_allocating(folder, writer):
+    """30000 x 30000 x 3 would be 2.7 GB; the header alone must stop it."""
+    path = writer(folder, size=(30000, 30000))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    reason = reason_for(path)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert reason.startswith("decompression bomb: ")
+    assert "900000000 pixels" in reason
+    assert grown_mib < 100
+
+
+# ---------------------------------------------------------------- paths
+
+
+def test_missing_path(folder):
+    assert reason_for(os.path.join(folder, "nope.jpg")) == "file not found"
+
+
+def test_directory_instead_of_file(folder):
+    os.mkdir(os.path.join(folder, "photo.jpg"))
+    assert reason_for(os.path.join(folder, "photo.jpg")) == "is a directory, not a file"
+
+
+def test_fifo_is_refused_without_blocking(folder):
+    path = os.path.join(folder, "pipe.jpg")
+    os.mkfifo(path)
+    assert reason_for(path) == "not a regular file"
+
+
+def test_file_without_read_permission(folder, monkeypatch):
+    """Simulated: the tests may run as root, which reads a chmod 000 file anyway."""
+    path = solid(folder, "secret.png")
+
+    def deny(file, *args, **kwargs):
+        if os.fspath(file) == path:
+            raise PermissionError(13, "Permission denied", file)
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "open", deny, raising=False)
+    assert reason_for(path) == "permission denied"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root reads files whatever their mode; the simulated test above covers it",
+)
+def test_file_without_read_permission_for_real(folder):
+    path = solid(folder, "secret.png")
+    os.chmod(path, 0)
+    try:
+        assert reason_for(path) == "permission denied"
+    finally:
+        os.chmod(path, 0o644)
+
+
+def test_names_with_spaces_and_non_ascii(folder):
+    path = solid(folder, "chat noir – été 猫 🐈.png", color=BLUE)
+    assert (load(path) == BLUE).all()
+
+
+def test_non_utf8_byte_names(folder):
+    raw = os.path.join(os.fsencode(folder), b"caf\xe9 \xff.png")  # Latin-1, not UTF-8
+    solid(folder, os.fsdecode(raw), color=RED)
+    assert (load(raw) == RED).all()
+    assert (load(os.fsdecode(raw)) == RED).all()
+    missing = os.path.join(os.fsencode(folder), b"gone\xe9.png")
+    assert reason_for(missing) == "file not found"
+    with pytest.raises(ImageLoadError) as info:
+        ImageLoader().transform([missing])
+    str(info.value).encode("utf-8")  # the message stays printable
+    assert "gone\\udce9.png" in str(info.value)
+
+
+# ---------------------------------------------------------------- many at once
+
+
+def test_several_bad_files_one_error_naming_all(folder):
+    good = solid(folder, "good.png")
+    bad = {
+        write_bytes(folder, "empty.jpg", b""): "empty file (0 bytes)",
+        os.path.join(folder, "missing.jpg"): "file not found",
+        html_page(folder): "not an image: the file is an HTML page (a failed download?)",
+        truncated_jpeg(folder): "truncated file: image file is truncated",
+    }
+    paths = [good, *bad, good]
+    for n_jobs in (1, 2):
+        with pytest.raises(ImageLoadError) as info:
+            ImageLoader(n_jobs=n_jobs).transform(paths)
+        failures = info.value.failures
+        assert [p for p, _ in failures] == list(bad)
+        for (_, reason), expected in zip(failures, bad.values(), strict=True):
+            assert reason.startswith(expected)
+        assert str(info.value).startswith("4 of 6 image files could not be loaded:")
+
+
+def test_verify_images_returns_exactly_the_bad_ones(folder):
+    good = [
+        solid(folder, "a.png"),
+        solid(folder, "b.jpg"),
+        animated_gif(folder),
+        write_bytes(folder, "c.jpg", jpeg_bytes()),
+        write_bytes(folder, "d.png", png_bytes()),
+        corrupt_but_decodable_jpeg(folder),
+    ]
+    bad = [
+        write_bytes(folder, "empty.jpg", b""),
+        truncated_jpeg(folder),
+        html_page(folder),
+        os.path.join(folder, "missing.jpg"),
+    ]
+    paths = [good[0], bad[0], *good[1:4], bad[1], bad[2], *good[4:], bad[3]]
+    report = verify_images(paths, n_jobs=2)
+    assert report.path.tolist() == bad
+    assert report.reason.str.len().gt(0).all()
+    # and what verify_images passes, ImageLoader loads
+    assert ImageLoader(image_size=(8, 8)).transform(good).shape == (len(good), 192)
