@@ -34,6 +34,7 @@ decodes; :func:`clear_cache` empties the cache.
 
 import io
 import os
+import re
 import stat
 import threading
 import warnings
@@ -265,13 +266,19 @@ def _tiff_orientation(data, start, end):
     return 1
 
 
+def _bomb(pixels):
+    return _BadFile(
+        f"decompression bomb: {pixels} pixels is over the limit of "
+        f"{Image.MAX_IMAGE_PIXELS} (PIL.Image.MAX_IMAGE_PIXELS); not decoded"
+    )
+
+
 def _check_pixels(width, height):
+    # Pillow only warns between 1x and 2x its limit; a warning is no answer for
+    # a batch, so the limit itself is the line.
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and width * height > limit:
-        raise _BadFile(
-            f"decompression bomb: {width}x{height} = {width * height} pixels is over "
-            f"the limit of {limit} (PIL.Image.MAX_IMAGE_PIXELS); not decoded"
-        )
+        raise _bomb(f"{width}x{height} = {width * height}")
 
 
 def _decode_jpeg_fast(data, image_size, color_mode):
@@ -307,7 +314,9 @@ def _decode_pillow(fp, image_size, color_mode):
     try:
         im = Image.open(fp)
     except Image.DecompressionBombError as exc:
-        raise _BadFile(f"decompression bomb: {exc}") from None
+        # Pillow raised from the header, before allocating; its message cites 2x the limit.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise _bomb(found.group(1) if found else "the declared size") from None
     except UnidentifiedImageError:
         raise _BadFile(_not_an_image(fp)) from None
     with im:
