@@ -319,26 +319,25 @@ def _decode_pillow(fp, image_size, color_mode):
         raise _bomb(found.group(1) if found else "the declared size") from None
     except UnidentifiedImageError:
         raise _BadFile(_not_an_image(fp)) from None
-    with im:
-        _check_pixels(*im.size)
-        try:
-            orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
-        except Exception:  # a broken EXIF block does not spoil the pixels
-            orientation = 1
-        if orientation not in _TRANSPOSE:
-            orientation = 1
-        h, w = image_size
-        if orientation >= 5:
-            h, w = w, h
-        if im.format == "JPEG":
-            im.draft("L" if color_mode == "grayscale" else "RGB", (w, h))
-        try:
-            im.load()
-        except OSError as exc:
-            if "truncated" in str(exc):
-                raise _BadFile(f"truncated file: {exc}") from None
-            raise
-        im = _to_mode(im, "L" if color_mode == "grayscale" else "RGB")
+    _check_pixels(*im.size)
+    try:
+        orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+    except Exception:  # a broken EXIF block does not spoil the pixels
+        orientation = 1
+    if orientation not in _TRANSPOSE:
+        orientation = 1
+    h, w = image_size
+    if orientation >= 5:
+        h, w = w, h
+    if im.format == "JPEG":
+        im.draft("L" if color_mode == "grayscale" else "RGB", (w, h))
+    try:
+        im.load()
+    except OSError as exc:
+        if "truncated" in str(exc):
+            raise _BadFile(f"truncated file: {exc}") from None
+        raise
+    im = _to_mode(im, "L" if color_mode == "grayscale" else "RGB")
     return _finish(im, (h, w), orientation)
 
 
