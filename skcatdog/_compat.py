@@ -11,6 +11,8 @@ input validation goes through scikit-learn's own ``check_array`` so that error
 messages are the ones scikit-learn users (and ``check_estimator``) expect.
 """
 
+import contextlib
+
 import numpy as np
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
@@ -20,6 +22,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
 __all__ = ["KerasClassifier"]
+
+# scikit-learn >= 1.6 ignores ``_more_tags``; scikeras defines it on BaseWrapper
+# without ``__sklearn_tags__``, which scikit-learn's checks reject for every
+# subclass. The method is dead code here, so it goes (the only patch we apply
+# to scikeras itself).
+if "_more_tags" in vars(BaseWrapper):
+    del BaseWrapper._more_tags
 
 
 def _looks_like_paths(X):
@@ -31,6 +40,25 @@ def _looks_like_paths(X):
     except (TypeError, IndexError, KeyError):
         pass
     return isinstance(first, (str, bytes)) or hasattr(first, "__fspath__")
+
+
+@contextlib.contextmanager
+def _restored_op_determinism():
+    """Undo the op determinism that scikeras' seeded fits leave switched on.
+
+    ``scikeras.utils.random_state.tensorflow_random_state`` sets
+    ``TF_DETERMINISTIC_OPS=1`` *before* asking whether determinism was on, so it
+    reads "on" and never switches it off again; every later unseeded fit in the
+    process then fails with "Random ops require a seed".
+    """
+    from tensorflow.python.framework import config
+
+    was_enabled = config.is_op_determinism_enabled()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            config.disable_op_determinism()
 
 
 class KerasClassifier(ClassifierMixin, BaseWrapper):
@@ -57,11 +85,13 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         if self.class_weight is not None:
             weights = compute_sample_weight(class_weight=self.class_weight, y=y)
             sample_weight = weights if sample_weight is None else sample_weight * weights
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        with _restored_op_determinism():
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
-        return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        with _restored_op_determinism():
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

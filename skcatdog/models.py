@@ -373,6 +373,7 @@ class _CNNClassifierBase(KerasClassifier):
             X, y = X[train], y[train]
             sample_weight = None if sample_weight is None else sample_weight[train]
             monitor = "val_accuracy"
+        self._initialize_callbacks()  # scikeras skips this on warm starts
         user_callbacks = self._fit_callbacks
         best = keras.callbacks.EarlyStopping(
             monitor=monitor,
