@@ -532,10 +532,15 @@ def most_confident_mistakes(estimator, X, y, *, n=None):
     proba = np.asarray(estimator.predict_proba(X))
     if len(proba) != len(y):
         raise ValueError(f"X has {len(proba)} samples but y has {len(y)}.")
+    return _rank_mistakes(estimator.classes_, y, proba, n)
+
+
+def _rank_mistakes(classes, y, proba, n=None):
+    """``most_confident_mistakes`` from already predicted probabilities."""
     best = np.argmax(proba, axis=1)
-    y_pred = np.asarray(estimator.classes_)[best]
+    y_pred = np.asarray(classes)[best]
     confidence = proba[np.arange(len(proba)), best]
-    wrong = np.flatnonzero(y_pred != y)
+    wrong = np.flatnonzero(y_pred != np.asarray(y))
     order = wrong[np.argsort(-confidence[wrong], kind="stable")]
     if n is not None:
         order = order[:n]

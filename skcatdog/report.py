@@ -1,0 +1,483 @@
+"""Evaluate a fitted classifier on test images and write one self-contained HTML report.
+
+:func:`compute_metrics` returns the numbers as a JSON-serialisable dict;
+:func:`write_report` draws the pictures and writes ``report.html`` (every
+picture embedded as a base64 PNG, nothing fetched from elsewhere) with the
+PNGs beside it. Every file is written atomically with
+:func:`atomic_write_bytes` / :func:`atomic_write_text`: a temporary file in
+the same folder, renamed over the target, so an interrupted run never leaves
+a truncated file.
+"""
+
+import base64
+import contextlib
+import html
+import io
+import json
+import os
+import tempfile
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["compute_metrics", "write_report", "atomic_write_bytes", "atomic_write_text"]
+
+_UMASK = None
+
+
+def _file_mode():
+    """Permissions a plain ``open(path, "w")`` would give: 0o666 less the umask."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)  # read it (the only portable way) and put it back
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    The bytes go to a hidden temporary file in the same folder, are flushed
+    to disk, and the file is renamed over ``path`` (``os.replace``, atomic on
+    POSIX and Windows). On any error, ``KeyboardInterrupt`` included, the
+    temporary file is removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its folder must exist.
+    data : bytes
+        The content.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skcatdog.report import atomic_write_bytes
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = atomic_write_bytes(Path(folder) / "a.bin", b"abc")
+    ...     path.read_bytes(), sorted(p.name for p in Path(folder).iterdir())
+    (b'abc', ['a.bin'])
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path, text, encoding="utf-8"):
+    """Write ``text`` to ``path`` atomically; see :func:`atomic_write_bytes`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its folder must exist.
+    text : str
+        The content.
+    encoding : str, default="utf-8"
+        How to encode it.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skcatdog.report import atomic_write_text
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     atomic_write_text(Path(folder) / "a.txt", "chat ✓").read_text(encoding="utf-8")
+    'chat ✓'
+    """
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+# -- metrics -------------------------------------------------------------------
+
+
+def _metrics_from_proba(classes, y_true, proba):
+    from sklearn.metrics import (
+        accuracy_score,
+        average_precision_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    classes = np.asarray(classes)
+    y_true = np.asarray(y_true)
+    proba = np.asarray(proba, dtype=np.float64)
+    if len(y_true) != len(proba):
+        raise ValueError(f"X_test has {len(proba)} samples but y_test has {len(y_true)}.")
+    if len(y_true) == 0:
+        raise ValueError("No test samples.")
+    y_pred = classes[np.argmax(proba, axis=1)]
+    metrics = {"n_samples": int(len(y_true)), "accuracy": float(accuracy_score(y_true, y_pred))}
+    present = np.isin(classes, y_true)
+    if len(classes) == 2:
+        metrics["positive_class"] = _json_label(classes[1])
+        positive = y_true == classes[1]
+        if present.all():
+            metrics["roc_auc"] = float(roc_auc_score(positive, proba[:, 1]))
+            metrics["average_precision"] = float(average_precision_score(positive, proba[:, 1]))
+        else:  # undefined with one class; null rather than a misleading number
+            metrics["roc_auc"] = metrics["average_precision"] = None
+    else:
+        metrics["roc_auc"] = (
+            float(roc_auc_score(y_true, proba, multi_class="ovr", labels=classes))
+            if present.all() else None
+        )
+    matrix = confusion_matrix(y_true, y_pred, labels=classes)
+    metrics["confusion_matrix"] = {
+        "labels": [_json_label(c) for c in classes],
+        "matrix": matrix.astype(int).tolist(),
+    }
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0
+    )
+    metrics["per_class"] = {
+        str(_json_label(c)): {
+            "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)
+        }
+        for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+    }
+    return metrics
+
+
+def _json_label(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def compute_metrics(estimator, X_test, y_test):
+    """Test-set metrics of a fitted classifier, as a JSON-serialisable dict.
+
+    Predictions are the most probable class of ``predict_proba`` (what
+    ``predict`` returns), so the test images pass the network once.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline
+        Anything with ``predict_proba`` and ``classes_``.
+    X_test : array-like
+        Test images (paths for a pipeline that loads them).
+    y_test : array-like of shape (n_samples,)
+        Their labels.
+
+    Returns
+    -------
+    metrics : dict
+        ``n_samples``; ``accuracy``; ``roc_auc`` (one-vs-rest macro average
+        for more than two classes; None when ``y_test`` lacks a class); for
+        two classes ``positive_class`` (``classes_[1]``) and
+        ``average_precision``; ``confusion_matrix`` as ``{"labels": [...],
+        "matrix": [[...], ...]}`` (rows true, columns predicted, in the order
+        of ``classes_``); ``per_class``: label to ``precision``, ``recall``,
+        ``f1`` and ``support``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skcatdog.report import compute_metrics
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = np.array(["cat", "cat", "dog", "dog"])
+    >>> metrics = compute_metrics(LogisticRegression().fit(X, y), X, y)
+    >>> metrics["accuracy"], metrics["roc_auc"], metrics["confusion_matrix"]
+    (1.0, 1.0, {'labels': ['cat', 'dog'], 'matrix': [[2, 0], [0, 2]]})
+    >>> metrics["per_class"]["dog"]
+    {'precision': 1.0, 'recall': 1.0, 'f1': 1.0, 'support': 2}
+    """
+    proba = estimator.predict_proba(X_test)
+    return _metrics_from_proba(estimator.classes_, y_test, proba)
+
+
+# -- HTML ------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; background: #fff; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: right; }
+th { background: #f3f3f3; } td.key, th.key { text-align: left; }
+figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+.row { display: flex; flex-wrap: wrap; gap: 1em; } .row figure { flex: 1 1 400px; }
+"""
+
+
+def _format(value):
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, Integral):
+        return str(int(value))
+    if isinstance(value, Real):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def _flatten(metrics, prefix=""):
+    """Scalar entries as ``(dotted key, value)`` rows; the tables are drawn elsewhere."""
+    rows = []
+    for key, value in metrics.items():
+        if not prefix and key in ("confusion_matrix", "per_class"):
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(_flatten(value, prefix=f"{name}."))
+        elif isinstance(value, (list, tuple)):
+            rows.append((name, ", ".join(_format(v) for v in value)))
+        else:
+            rows.append((name, _format(value)))
+    return rows
+
+
+def _metrics_html(metrics):
+    e = html.escape
+    parts = ['<table class="summary"><tr><th class="key">metric</th><th>value</th></tr>']
+    parts += [f'<tr><td class="key">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in _flatten(metrics)]
+    parts.append("</table>")
+    per_class = metrics.get("per_class")
+    if isinstance(per_class, dict) and per_class:
+        columns = list(next(iter(per_class.values())))
+        parts.append('<table class="per-class"><tr><th class="key">class</th>'
+                     + "".join(f"<th>{e(c)}</th>" for c in columns) + "</tr>")
+        for label, row in per_class.items():
+            parts.append(f'<tr><td class="key">{e(str(label))}</td>'
+                         + "".join(f"<td>{e(_format(row.get(c)))}</td>" for c in columns)
+                         + "</tr>")
+        parts.append("</table>")
+    matrix = metrics.get("confusion_matrix")
+    if isinstance(matrix, dict) and "matrix" in matrix:
+        labels = [str(label) for label in matrix.get("labels", [])]
+        parts.append('<table class="confusion"><tr><th class="key">true \\ predicted</th>'
+                     + "".join(f"<th>{e(label)}</th>" for label in labels) + "</tr>")
+        for label, row in zip(labels, matrix["matrix"]):
+            parts.append(f'<tr><th class="key">{e(label)}</th>'
+                         + "".join(f"<td>{e(_format(v))}</td>" for v in row) + "</tr>")
+        parts.append("</table>")
+    return "\n".join(parts)
+
+
+def _png_bytes(fig):
+    # No "Software" tag: it would carry matplotlib's web address into the report.
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _balanced_examples(y, classes, n):
+    """Up to ``n`` positions of ``y``, taking the classes in turn (first ones first)."""
+    queues = [list(np.flatnonzero(y == c)) for c in classes]
+    chosen = []
+    while len(chosen) < n and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop(0))
+    return np.array(sorted(chosen), dtype=int)
+
+
+def write_report(
+    estimator,
+    X_test,
+    y_test,
+    out_dir,
+    *,
+    metrics=None,
+    title="skcatdog report",
+    n_examples=4,
+):
+    """Evaluate a fitted CNN on test images and write a self-contained HTML report.
+
+    ``out_dir/report.html`` holds a metrics table, the training curves, the
+    ROC and precision-recall curves (two classes), the confusion matrix, the
+    feature maps of one test photo, gradient / SmoothGrad / Grad-CAM saliency
+    for ``n_examples`` test photos (classes in turn) and the most confident
+    mistakes. Every picture is embedded as a base64 PNG data URI and also
+    written beside the report as a PNG file; the page loads no fonts, scripts
+    or images from anywhere else. Files are written atomically.
+
+    Figures are drawn on bare :class:`matplotlib.figure.Figure` objects
+    (Agg rendering, no pyplot), so the caller's backend and open figures are
+    left alone.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline
+        A fitted :class:`~skcatdog.SimpleCNNClassifier` /
+        :class:`~skcatdog.DeepCNNClassifier`, or a fitted Pipeline ending in one
+        (e.g. ``ImageLoader`` then the classifier, taking paths).
+    X_test : array-like
+        Test images, as the estimator takes them.
+    y_test : array-like of shape (n_samples,)
+        Their labels.
+    out_dir : str or path-like
+        Folder for ``report.html`` and the PNGs; created if missing.
+    metrics : dict, default=None
+        The numbers to show; None computes them with :func:`compute_metrics`.
+        Pass your own (e.g. with timings added) to show extra entries: nested
+        dicts of scalars appear as dotted keys.
+    title : str, default="skcatdog report"
+        Page title and heading.
+    n_examples : int, default=4
+        Number of test photos in the saliency figure (0 for none).
+
+    Returns
+    -------
+    path : pathlib.Path
+        The ``report.html`` written.
+
+    See Also
+    --------
+    compute_metrics : The numbers alone.
+    skcatdog.plotting : The Display objects behind the pictures.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skcatdog import SimpleCNNClassifier
+    >>> from skcatdog.report import write_report
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randint(0, 256, size=(12, 8, 8, 3)).astype(np.uint8)
+    >>> y = np.array(["cat", "dog"] * 6)
+    >>> clf = SimpleCNNClassifier(epochs=1, filters=2, dense_units=2,
+    ...                           validation_fraction=0, random_state=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = write_report(clf, X, y, out, n_examples=2)
+    ...     page = path.read_text(encoding="utf-8")
+    >>> path.name, page.count('src="data:image/png;base64,')
+    ('report.html', 7)
+    """
+    from matplotlib.figure import Figure
+    from sklearn.metrics import (
+        ConfusionMatrixDisplay,
+        PrecisionRecallDisplay,
+        RocCurveDisplay,
+    )
+
+    from skcatdog.inspection import _images, _rank_mistakes, _split_estimator, feature_maps
+    from skcatdog.plotting import (
+        FeatureMapsDisplay,
+        MistakesDisplay,
+        SaliencyDisplay,
+        TrainingHistoryDisplay,
+    )
+
+    if not isinstance(n_examples, Integral) or n_examples < 0:
+        raise ValueError(f"n_examples must be a non-negative int; got {n_examples!r}.")
+    _, clf = _split_estimator(estimator)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    y_test = np.asarray(y_test)
+    # Load (decode) the test images once; everything after works on the arrays.
+    images = _images(estimator, X_test)
+    if len(images) != len(y_test):
+        raise ValueError(f"X_test has {len(images)} samples but y_test has {len(y_test)}.")
+    classes = np.asarray(clf.classes_)
+    proba = np.asarray(clf.predict_proba(images))
+    if metrics is None:
+        metrics = _metrics_from_proba(classes, y_test, proba)
+    name = type(clf).__name__
+
+    figures = []  # (file name, heading, caption, Figure)
+
+    if getattr(clf, "history_", None):
+        fig = Figure(figsize=(10, 3.8), layout="constrained")
+        TrainingHistoryDisplay(clf.history_, best_epoch=getattr(clf, "best_epoch_", None),
+                               estimator_name=name).plot(ax=fig.subplots(1, 2))
+        figures.append(("training_history.png", "Training curves",
+                        "Accuracy and loss per epoch; the dashed line marks the epoch whose "
+                        "weights were kept.", fig))
+
+    if len(classes) == 2 and np.isin(classes, y_test).all():
+        fig = Figure(figsize=(10, 4.2), layout="constrained")
+        roc_ax, pr_ax = fig.subplots(1, 2)
+        RocCurveDisplay.from_predictions(y_test, proba[:, 1], pos_label=classes[1], name=name,
+                                         ax=roc_ax, plot_chance_level=True)
+        PrecisionRecallDisplay.from_predictions(y_test, proba[:, 1], pos_label=classes[1],
+                                                name=name, ax=pr_ax, plot_chance_level=True)
+        roc_ax.set_title("ROC curve")
+        pr_ax.set_title("Precision-recall curve")
+        figures.append(("roc_pr_curves.png", "ROC and precision-recall curves",
+                        f"Positive class: {classes[1]}.", fig))
+
+    fig = Figure(figsize=(4.5, 4), layout="constrained")
+    ConfusionMatrixDisplay.from_predictions(
+        y_test, classes[np.argmax(proba, axis=1)], labels=classes, ax=fig.subplots(),
+        colorbar=False)
+    figures.append(("confusion_matrix.png", "Confusion matrix",
+                    "Rows: true class; columns: predicted class.", fig))
+
+    examples = _balanced_examples(y_test, classes, n_examples)
+    if len(examples):
+        first = examples[0]
+        maps = feature_maps(clf, images[first])
+        # Poolings are downsampled copies of the convolutions before them: leave them out.
+        maps = {k: v for k, v in maps.items() if not k.startswith(("pool", "global_pool"))}
+        display = FeatureMapsDisplay(maps, image=images[first])
+        fig = Figure(figsize=display._figsize(), layout="constrained")
+        display.plot(fig)
+        figures.append(("feature_maps.png", "Feature maps",
+                        f"Activations for test photo #{first} (true class {y_test[first]}), "
+                        "one tile per channel, each scaled to its own range.", fig))
+
+        fig = Figure(figsize=(8.8, 2.3 * len(examples)), layout="constrained")
+        SaliencyDisplay.from_estimator(clf, images[examples], y_test[examples],
+                                       random_state=0, fig=fig)
+        figures.append(("saliency.png", "Where the network looks",
+                        "Gradient saliency, SmoothGrad and Grad-CAM (last convolution) of the "
+                        "predicted class, over the photo in grey.", fig))
+
+    indices, y_wrong, confidence = _rank_mistakes(classes, y_test, proba, n=8)
+    display = MistakesDisplay(images[indices], y_test[indices], y_wrong, confidence,
+                              indices=indices)
+    fig = Figure(figsize=display._figsize(), layout="constrained")
+    display.plot(fig)
+    figures.append(("mistakes.png", "Most confident mistakes",
+                    f"{int((classes[np.argmax(proba, axis=1)] != y_test).sum())} of "
+                    f"{len(y_test)} test photos are misclassified; the {len(indices)} most "
+                    "confident are shown with the predicted probability.", fig))
+
+    e = html.escape
+    body = [f"<h1>{e(title)}</h1>",
+            f"<p>{e(name)} on {len(y_test)} test images of shape "
+            f"{e(str(tuple(clf.image_shape_)))}; classes {e(', '.join(map(str, classes)))}.</p>",
+            "<h2>Metrics</h2>", _metrics_html(metrics),
+            "<details><summary>Estimator</summary><pre>" + e(repr(estimator)) + "</pre></details>"]
+    for file_name, heading, caption, fig in figures:
+        png = _png_bytes(fig)
+        atomic_write_bytes(out_dir / file_name, png)
+        data = base64.b64encode(png).decode("ascii")
+        body.append(
+            f"<h2>{e(heading)}</h2><figure><img src=\"data:image/png;base64,{data}\" "
+            f"alt=\"{e(heading)}\"><figcaption>{e(caption)} ({e(file_name)})</figcaption></figure>"
+        )
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + "\n<script type=\"application/json\" id=\"metrics\">"
+        + json.dumps(metrics, default=str).replace("</", "<\\/")
+        + "</script>\n</body></html>\n"
+    )
+    return atomic_write_text(out_dir / "report.html", page)
+
