@@ -364,7 +364,7 @@ def write_report(
     ...     path = write_report(clf, X, y, out, n_examples=2)
     ...     page = path.read_text(encoding="utf-8")
     >>> path.name, page.count('src="data:image/png;base64,')
-    ('report.html', 7)
+    ('report.html', 6)
     """
     from matplotlib.figure import Figure
     from sklearn.metrics import (
