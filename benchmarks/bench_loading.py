@@ -26,6 +26,7 @@ import glob
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -137,13 +138,17 @@ def worker(method, cores, data):
     paths = sorted(glob.glob(os.path.join(data, "*.jpg")))
     runs = {f"{h}x{w}": (run, (h, w)) for (h, w), run in _loaders(method, cores).items()}
     print(json.dumps({"ready": len(paths)}), flush=True)
+    def cpu_seconds():  # all threads of this process
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
     for line in sys.stdin:
         run, size = runs[line.strip()]
-        t0 = time.perf_counter()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         out = run(paths)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         assert out.shape[:3] == (len(paths), *size), out.shape
-        print(json.dumps({"seconds": seconds}), flush=True)
+        print(json.dumps({"seconds": seconds, "cpu_seconds": cpu}), flush=True)
 
 
 def versions():
@@ -182,6 +187,7 @@ def main():
         worker(args.worker[0], int(args.worker[1]), args.data)
         return 0
 
+    load_before = os.getloadavg()
     all_cores = len(os.sched_getaffinity(0))
     methods = args.methods.split(",")
     sizes = [f"{h}x{w}" for h, w in SIZES]
@@ -192,10 +198,14 @@ def main():
         workers = {}
         for method in methods:
             cmd = [sys.executable, __file__, args.data, "--worker", method, str(cores)]
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+            log = open(os.path.join(HERE, "out", f"bench_loading.{method}.{cores}.log"), "w")
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+            )
             ready = proc.stdout.readline()
             if not ready:
-                print(f"{method} on {cores} core(s) failed to start", file=sys.stderr)
+                print(f"{method} on {cores} core(s) failed to start; see {log.name}")
                 continue
             n_images = json.loads(ready)["ready"]
             workers[method] = proc
@@ -203,7 +213,7 @@ def main():
         def ask(proc, size):
             proc.stdin.write(size + "\n")
             proc.stdin.flush()
-            return json.loads(proc.stdout.readline())["seconds"]
+            return json.loads(proc.stdout.readline())
 
         times = {(m, s): [] for m in workers for s in sizes}
         for size in sizes:
@@ -217,18 +227,28 @@ def main():
             proc.wait()
             row = {"method": method, "cores": cores, "n_images": n_images}
             for s in sizes:
-                ts = times[method, s]
-                row[s] = {"images_per_s": n_images / statistics.median(ts), "times_s": ts}
+                ts = [t["seconds"] for t in times[method, s]]
+                cpu = [t["cpu_seconds"] for t in times[method, s]]
+                row[s] = {
+                    "images_per_s": n_images / statistics.median(ts),
+                    "images_per_cpu_s": n_images / statistics.median(cpu),
+                    "times_s": ts,
+                    "cpu_s": cpu,
+                }
             rows.append(row)
         print(f"  done: {cores} core(s)", file=sys.stderr)
 
     print(f"\n{rows[0]['n_images'] if rows else 0} JPEGs from {os.path.abspath(args.data)}, "
           f"median of {args.repeats}, images/s")
-    print(f"| method | cores | {' | '.join(sizes)} |")
-    print("|---|---|" + "---|" * len(sizes))
+    print(f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+          f"(other work on the machine slows the multi-core rows most)")
+    print(f"| method | cores | {' | '.join(sizes)} | images per CPU-second, "
+          f"{' | '.join(sizes)} |")
+    print("|---|---|" + "---|" * 2 * len(sizes))
     for r in rows:
         cells = " | ".join(f"{r[s]['images_per_s']:,.0f}" for s in sizes)
-        print(f"| {r['method']} | {r['cores']} | {cells} |")
+        cpu = " | ".join(f"{r[s]['images_per_cpu_s']:,.0f}" for s in sizes)
+        print(f"| {r['method']} | {r['cores']} | {cells} | {cpu} |")
 
     ratios = {}
     by = {(r["method"], r["cores"]): r for r in rows}
@@ -251,6 +271,7 @@ def main():
         "machine": versions(),
         "rows": rows,
         "ratios": ratios,
+        "load_average_before_after": [load_before[0], os.getloadavg()[0]],
         "command": " ".join([os.path.relpath(sys.executable), *sys.argv]),
     }
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)

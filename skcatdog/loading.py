@@ -33,6 +33,7 @@ decodes; :func:`clear_cache` empties the cache.
 """
 
 import io
+import itertools
 import os
 import re
 import stat
@@ -504,15 +505,19 @@ def _run(paths, n_jobs, work):
             for i, path in enumerate(paths):
                 work(i, path)
             return
-        # Contiguous chunks: few futures, each thread writes its own rows.
-        chunk = max(1, min(64, len(paths) // (4 * n_jobs)))
+        # Each thread takes the next index until none is left: no idle thread at
+        # the end of a batch, and one future per thread (next() on a count is atomic).
+        indices = itertools.count()
 
-        def run_chunk(start):
-            for i in range(start, min(start + chunk, len(paths))):
+        def drain():
+            for i in indices:
+                if i >= len(paths):
+                    return
                 work(i, paths[i])
 
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            list(pool.map(run_chunk, range(0, len(paths), chunk)))
+            for future in [pool.submit(drain) for _ in range(n_jobs)]:
+                future.result()
 
 
 def _load_batch(paths, image_size, color_mode, n_jobs, use_cache):
