@@ -76,6 +76,12 @@ def _one_image(estimator, image):
     return images
 
 
+def _predict_proba(estimator, X, n):
+    """``predict_proba`` as ``(n, n_classes)``: scikeras returns ``(n_classes,)`` for one sample."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    return proba.reshape(n, -1) if proba.ndim == 1 and n == 1 else proba
+
+
 def _target_indices(clf, probabilities, target, n):
     """Index into ``classes_`` of the class to explain for each of ``n`` images."""
     classes = list(clf.classes_)
@@ -529,7 +535,7 @@ def most_confident_mistakes(estimator, X, y, *, n=None):
     if n is not None and (not isinstance(n, Integral) or n < 0):
         raise ValueError(f"n must be a non-negative int or None; got {n!r}.")
     y = np.asarray(y)
-    proba = np.asarray(estimator.predict_proba(X))
+    proba = _predict_proba(estimator, X, len(y))
     if len(proba) != len(y):
         raise ValueError(f"X has {len(proba)} samples but y has {len(y)}.")
     return _rank_mistakes(estimator.classes_, y, proba, n)

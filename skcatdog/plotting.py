@@ -19,6 +19,7 @@ import numpy as np
 
 from skcatdog.inspection import (
     _images,
+    _predict_proba,
     _split_estimator,
     feature_maps,
     grad_cam,
@@ -388,7 +389,7 @@ class SaliencyDisplay:
         """
         _, clf = _split_estimator(estimator)
         images = _images(estimator, X)
-        proba = np.asarray(clf.predict_proba(images))
+        proba = _predict_proba(clf, images, len(images))
         best = proba.argmax(axis=1)
         display = cls(
             images,

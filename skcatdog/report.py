@@ -203,7 +203,9 @@ def compute_metrics(estimator, X_test, y_test):
     >>> metrics["per_class"]["dog"]
     {'precision': 1.0, 'recall': 1.0, 'f1': 1.0, 'support': 2}
     """
-    proba = estimator.predict_proba(X_test)
+    from skcatdog.inspection import _predict_proba
+
+    proba = _predict_proba(estimator, X_test, len(y_test))
     return _metrics_from_proba(estimator.classes_, y_test, proba)
 
 
@@ -373,7 +375,13 @@ def write_report(
         RocCurveDisplay,
     )
 
-    from skcatdog.inspection import _images, _rank_mistakes, _split_estimator, feature_maps
+    from skcatdog.inspection import (
+        _images,
+        _predict_proba,
+        _rank_mistakes,
+        _split_estimator,
+        feature_maps,
+    )
     from skcatdog.plotting import (
         FeatureMapsDisplay,
         MistakesDisplay,
@@ -392,7 +400,7 @@ def write_report(
     if len(images) != len(y_test):
         raise ValueError(f"X_test has {len(images)} samples but y_test has {len(y_test)}.")
     classes = np.asarray(clf.classes_)
-    proba = np.asarray(clf.predict_proba(images))
+    proba = _predict_proba(clf, images, len(images))
     if metrics is None:
         metrics = _metrics_from_proba(classes, y_test, proba)
     name = type(clf).__name__
