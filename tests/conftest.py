@@ -58,3 +58,24 @@ def shapes_clf(shapes_data):
         epochs=12, batch_size=32, filters=(16, 32, 32), dense_units=32, dropout=0.2,
         random_state=0,
     ).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory):
+    """Generated demo photos on disk (Kaggle flat layout): paths, labels, boxes."""
+    from skcatdog.datasets import load_demo
+
+    home = tmp_path_factory.mktemp("skcatdog_data")
+    return load_demo(n_per_class=40, image_size=(32, 32), random_state=0, data_home=home)
+
+
+REAL_DATA = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def real_photos_6k():
+    """The 5,975 real Kaggle photos, or a clean skip where ../shared/data is absent."""
+    folder = REAL_DATA / "dogs-vs-cats-6k"
+    if not folder.is_dir():
+        pytest.skip(f"real photos not found at {folder}")
+    return folder
