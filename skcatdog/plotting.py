@@ -262,9 +262,15 @@ class FeatureMapsDisplay:
                 for _, tiles in blocks]
         return blocks, rows
 
+    def _heights(self, n_cols, max_channels):
+        # a dense layer's strip needs less height than a row of square tiles
+        blocks, rows = self._layout(n_cols, max_channels)
+        return [0.4 if tiles is not None and tiles[0].shape[0] == 1 else r
+                for (_, tiles), r in zip(blocks, rows)]
+
     def _figsize(self, n_cols=16, max_channels=None):
-        _, rows = self._layout(n_cols, max_channels)
-        return (n_cols * 0.75 + 0.5, sum(rows) * 0.8 + 0.45 * len(rows))
+        heights = self._heights(n_cols, max_channels)
+        return (n_cols * 0.75 + 0.5, sum(heights) * 0.8 + 0.45 * len(heights))
 
     def plot(self, fig=None, *, n_cols=16, max_channels=None, cmap="viridis"):
         """Draw the tiles.
@@ -288,7 +294,10 @@ class FeatureMapsDisplay:
             raise ValueError(f"n_cols must be at least 1; got {n_cols}.")
         blocks, rows = self._layout(n_cols, max_channels)
         fig = _new_figure(fig, self._figsize(n_cols, max_channels))
-        subfigs = np.atleast_1d(fig.subfigures(len(blocks), 1, height_ratios=[r + 0.5 for r in rows]))
+        heights = self._heights(n_cols, max_channels)
+        subfigs = np.atleast_1d(
+            fig.subfigures(len(blocks), 1, height_ratios=[h + 0.5 for h in heights])
+        )
         self.axes_, self.images_ = {}, {}
         for subfig, (name, tiles), n_rows in zip(subfigs, blocks, rows):
             if tiles is None:

@@ -1,0 +1,158 @@
+"""compute_metrics, write_report and the atomic writers."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
+from sklearn.pipeline import make_pipeline
+
+from skcatdog.report import atomic_write_bytes, atomic_write_text, compute_metrics, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_compute_metrics_matches_sklearn(shapes_clf, shapes_data):
+    _, (X, y, _) = shapes_data
+    metrics = compute_metrics(shapes_clf, X, y)
+    json.dumps(metrics)  # serialisable as is
+    y_pred = shapes_clf.predict(X)
+    assert metrics["accuracy"] == accuracy_score(y, y_pred)
+    assert metrics["n_samples"] == len(y)
+    proba = shapes_clf.predict_proba(X)[:, 1]
+    assert metrics["roc_auc"] == pytest.approx(roc_auc_score(y == "dog", proba))
+    assert 0 <= metrics["average_precision"] <= 1
+    assert metrics["positive_class"] == "dog"
+    assert metrics["confusion_matrix"]["labels"] == ["cat", "dog"]
+    assert metrics["confusion_matrix"]["matrix"] == confusion_matrix(y, y_pred).tolist()
+    dog = metrics["per_class"]["dog"]
+    assert dog["support"] == int((y == "dog").sum())
+    assert dog["recall"] == pytest.approx(np.mean(y_pred[y == "dog"] == "dog"))
+
+
+def test_compute_metrics_one_class_and_one_sample(shapes_clf, shapes_data):
+    _, (X, y, _) = shapes_data
+    metrics = compute_metrics(shapes_clf, X[:1], y[:1])
+    assert metrics["n_samples"] == 1
+    assert metrics["roc_auc"] is None and metrics["average_precision"] is None
+    json.dumps(metrics)
+
+
+def _images_in(page):
+    return re.findall(r'<img\b[^>]*src="data:image/png;base64,([^"]+)"', page)
+
+
+def test_write_report_self_contained(shapes_clf, shapes_data, tmp_path):
+    _, (X, y, _) = shapes_data
+    metrics = compute_metrics(shapes_clf, X, y)
+    metrics["timings"] = {"fit_seconds": 12.5, "predict_seconds": 0.25}
+    path = write_report(shapes_clf, X, y, tmp_path / "out", metrics=metrics,
+                        title="Cats <&> dogs", n_examples=3)
+    assert path == tmp_path / "out" / "report.html"
+    page = path.read_text(encoding="utf-8")
+    # nothing outside the page: no http(s) address outside the base64 payloads
+    assert "http" not in re.sub(r"data:image/png;base64,[^\"]+", "", page)
+    assert not re.search(r"""\b(?:src|href)\s*=\s*(?!["']?data:)""", page)
+    payloads = _images_in(page)
+    names = ["training_history.png", "roc_pr_curves.png", "confusion_matrix.png",
+             "feature_maps.png", "saliency.png", "mistakes.png"]
+    assert len(payloads) == len(names) == page.count("<img")
+    for name, payload in zip(names, payloads):
+        png = base64.b64decode(payload)
+        assert png.startswith(b"\x89PNG") and b"matplotlib.org" not in png
+        assert (path.parent / name).read_bytes() == png
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted(names + ["report.html"])
+    assert "Cats &lt;&amp;&gt; dogs" in page  # escaped
+    assert "timings.fit_seconds" in page and "12.5" in page
+    assert f"{metrics['accuracy']:.4g}" in page
+
+
+def test_write_report_pipeline_of_files(shapes_clf, shapes_data, tmp_path):
+    from PIL import Image
+
+    from skcatdog import ImageLoader
+
+    _, (X, y, _) = shapes_data
+    paths = []
+    for k in range(0, 80, 8):  # 10 files, both classes
+        path = tmp_path / f"{y[k]}.{k}.jpg"
+        Image.fromarray(X[k]).save(path, quality=95)
+        paths.append(str(path))
+    pipe = make_pipeline(ImageLoader(image_size=(48, 48)), shapes_clf)
+    pipe[0].fit(paths)
+    y_files = y[::8]
+    metrics = compute_metrics(pipe, np.array(paths), y_files)
+    assert metrics["accuracy"] == accuracy_score(y_files, pipe.predict(np.array(paths)))
+    path = write_report(pipe, np.array(paths), y_files, tmp_path / "report", n_examples=2)
+    page = path.read_text(encoding="utf-8")
+    assert len(_images_in(page)) == 6
+    assert "ImageLoader" in page
+
+
+def test_write_report_no_examples_and_bad_args(fitted_deep, toy_images, tmp_path):
+    X, y = toy_images
+    path = write_report(fitted_deep, X[:10], y[:10], tmp_path, n_examples=0)
+    assert len(_images_in(path.read_text(encoding="utf-8"))) == 4
+    with pytest.raises(ValueError, match="n_examples"):
+        write_report(fitted_deep, X[:10], y[:10], tmp_path, n_examples=-1)
+    with pytest.raises(ValueError, match="y_test has 9"):
+        write_report(fitted_deep, X[:10], y[:9], tmp_path)
+
+
+def test_write_report_keeps_pyplot_alone(fitted_deep, toy_images, tmp_path):
+    import matplotlib.pyplot as plt
+
+    X, y = toy_images
+    before = plt.get_fignums()
+    write_report(fitted_deep, X[:10], y[:10], tmp_path, n_examples=1)
+    assert plt.get_fignums() == before
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "a.txt"
+    atomic_write_text(target, "old")
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_atomic_write_interrupted_leaves_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    atomic_write_text(target, "complete old report")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(target, "half")
+    assert target.read_text() == "complete old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temp file left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_report_renders_in_chromium(fitted_deep, toy_images, tmp_path):
+    X, y = toy_images
+    path = write_report(fitted_deep, X[:12], y[:12], tmp_path, n_examples=2)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_report_in_browser.py"), str(path),
+         "--screenshot", str(tmp_path / "shot.png")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "shot.png").stat().st_size > 10_000
