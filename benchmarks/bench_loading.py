@@ -13,8 +13,10 @@ Methods, each turning N photos into an (N, h, w, 3) array at two sizes:
 Every (method, cores) pair runs in its own long-lived subprocess; "1 core" pins it
 with os.sched_setaffinity and sets TF's intra/inter-op threads to 1. The methods
 take turns (round robin) so that load from elsewhere hits them alike. Each
-figure is the median of --repeats runs after one warm-up run, in images/s.
-Compare ratios within one run: absolute speed differs between machines.
+figure is the median of --repeats runs after one warm-up run, in images/s of
+wall time; images per CPU-second (all threads of the process) are printed too,
+since they do not depend on what else the machine is doing. Compare ratios
+within one run: absolute speed differs between machines.
 
     .venv/bin/python benchmarks/bench_loading.py [DATA_DIR] [--repeats 5] [--json PATH]
 
