@@ -19,6 +19,14 @@ _LAZY = {
     "ImageAugmenter": "skcatdog.augmentation",
     "SimpleCNNClassifier": "skcatdog.models",
     "DeepCNNClassifier": "skcatdog.models",
+    "TrainingHistoryDisplay": "skcatdog.plotting",
+    "FeatureMapsDisplay": "skcatdog.plotting",
+    "SaliencyDisplay": "skcatdog.plotting",
+    "MistakesDisplay": "skcatdog.plotting",
+    "compute_metrics": "skcatdog.report",
+    "write_report": "skcatdog.report",
+    "save_model": "skcatdog.persistence",
+    "load_model": "skcatdog.persistence",
 }
 
 __all__ = sorted(_LAZY)

@@ -12,8 +12,10 @@ messages are the ones scikit-learn users (and ``check_estimator``) expect.
 """
 
 import contextlib
+import os
 
 import numpy as np
+from scipy.sparse import issparse
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
 from sklearn.base import ClassifierMixin
@@ -33,13 +35,13 @@ if "_more_tags" in vars(BaseWrapper):
 
 def _looks_like_paths(X):
     """True when X holds strings or path objects rather than pixels."""
-    first = X
+    if issparse(X) or getattr(getattr(X, "dtype", None), "kind", "O") not in "OUS":
+        return False  # numbers: the common case, answered without a copy
     try:
-        while not isinstance(first, (str, bytes)) and len(first):
-            first = first[0]
-    except (TypeError, IndexError, KeyError):
-        pass
-    return isinstance(first, (str, bytes)) or hasattr(first, "__fspath__")
+        first = np.asarray(X, dtype=object).ravel()[:1]
+    except (TypeError, ValueError):
+        return False
+    return first.size == 1 and isinstance(first[0], (str, bytes, os.PathLike))
 
 
 @contextlib.contextmanager
@@ -78,7 +80,11 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     _fit_kwargs = _ScikerasClassifier._fit_kwargs
     _type_of_target = _ScikerasClassifier._type_of_target
     target_encoder = _ScikerasClassifier.target_encoder
-    predict_proba = _ScikerasClassifier.predict_proba
+
+    def predict_proba(self, X, **kwargs):
+        proba = _ScikerasClassifier.predict_proba(self, X, **kwargs)
+        # scikeras squeezes a single sample's (1, n_classes) to (n_classes,).
+        return np.reshape(proba, (-1, len(self.classes_)))
 
     def fit(self, X, y, sample_weight=None, **kwargs):
         self.classes_ = None

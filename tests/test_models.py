@@ -255,3 +255,9 @@ def test_interrupted_fit_leaves_the_estimator_as_it_was(toy_images):
     with pytest.raises(KeyboardInterrupt):
         fitted.fit(X, y)
     np.testing.assert_array_equal(fitted.predict_proba(X), before)
+
+
+def test_one_image_gives_one_row_of_probabilities(fitted_deep, toy_images):
+    X, _ = toy_images
+    assert fitted_deep.predict_proba(X[:1]).shape == (1, 2)
+    assert fitted_deep.predict(X[:1]).shape == (1,)
