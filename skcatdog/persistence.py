@@ -45,9 +45,9 @@ FORMAT_VERSION = 1
 _FORMAT_NAME = "skcatdog-model"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
-# The classes a .skcatdog file may name. Loading imports only these; a file
-# naming anything else is refused. Adding a classifier built on skcatdog's
-# _CNNClassifierBase takes one more line here.
+# The classes a .skcatdog file may name besides skcatdog's own estimators
+# (any scikit-learn estimator class defined in a skcatdog module). Loading
+# imports only these; a file naming anything else is refused.
 _ALLOWED_CLASSES = frozenset(
     {
         "sklearn.pipeline.Pipeline",
@@ -78,28 +78,42 @@ def _qualname(cls):
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _is_skcatdog_estimator(cls, module):
+    from sklearn.base import BaseEstimator
+
+    return (isinstance(cls, type) and issubclass(cls, BaseEstimator)
+            and cls.__module__ == module)
+
+
 def _public_name(cls):
-    """The import path the allow-list knows ``cls`` by (its defining module)."""
+    """The name a .skcatdog file knows ``cls`` by, or None if it is not allowed."""
     name = _qualname(cls)
     if name in _ALLOWED_CLASSES:
         return name
-    # A class imported by its public path (skcatdog.DeepCNNClassifier) is the same object.
-    for allowed in _ALLOWED_CLASSES:
-        module, _, attr = allowed.rpartition(".")
-        mod = importlib.import_module(module)
-        if getattr(mod, attr, None) is cls:
-            return allowed
+    # skcatdog's own estimators are allowed wherever they live (a new classifier
+    # needs no entry), as long as the name leads back to the class.
+    module = cls.__module__
+    if (module == "skcatdog" or module.startswith("skcatdog.")) and "." not in cls.__qualname__:
+        if getattr(importlib.import_module(module), cls.__qualname__, None) is cls:
+            return name
     return None
 
 
 def _resolve(name, path):
-    if name not in _ALLOWED_CLASSES:
+    module, _, attr = name.rpartition(".")
+    allowed = name in _ALLOWED_CLASSES or module == "skcatdog" or module.startswith("skcatdog.")
+    cls = None
+    if allowed and attr.isidentifier() and not attr.startswith("__"):
+        try:
+            cls = getattr(importlib.import_module(module), attr, None)
+        except ImportError:
+            cls = None
+    if cls is None or (name not in _ALLOWED_CLASSES and not _is_skcatdog_estimator(cls, module)):
         raise ModelFileError(
             f"{path}: names the class {name!r}, which skcatdog does not load "
             "(only its own estimators and scikit-learn's Pipeline)."
         )
-    module, _, attr = name.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
+    return cls
 
 
 # -- JSON encoding -------------------------------------------------------------
@@ -413,7 +427,7 @@ def _load_skcatdog(path):
                     raise ModelFileError(f"{path}: the Keras model {name!r} is missing.")
                 target = os.path.join(tmp, name)
                 with open(target, "wb") as f:
-                    f.write(archive.read(name))
+                    f.write(_mend_keras_archive(archive.read(name)))
                 models[name] = _load_keras(target, name, path)
             return _decode(document["estimator"], path, models)
         except ModelFileError:
@@ -435,6 +449,46 @@ def _keras_names(node):
     elif isinstance(node, list):
         for value in node:
             yield from _keras_names(value)
+
+
+def _mend_shear(node):
+    """Keras 3 writes RandomShear's factor ``a`` as ``[-a, a]``, which its own constructor
+    refuses; give it back the form it takes."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "RandomShear" and isinstance(node.get("config"), dict):
+            config = node["config"]
+            for key in ("x_factor", "y_factor"):
+                value = config.get(key)
+                if (isinstance(value, list) and len(value) == 2
+                        and all(isinstance(v, (int, float)) for v in value)
+                        and value[0] == -value[1] and value[1] >= 0):
+                    config[key] = value[1]
+        for value in node.values():
+            _mend_shear(value)
+    elif isinstance(node, list):
+        for value in node:
+            _mend_shear(value)
+
+
+def _mend_keras_archive(data):
+    """The .keras bytes with the model config mended so that Keras can read it back."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as keras_zip:
+            members = [(info, keras_zip.read(info)) for info in keras_zip.infolist()]
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return data  # Keras says what is wrong with it
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as mended:
+        for info, content in members:
+            if info.filename == "config.json":
+                try:
+                    config = json.loads(content)
+                except ValueError:
+                    return data
+                _mend_shear(config)
+                content = json.dumps(config).encode()
+            mended.writestr(info, content)
+    return out.getvalue()
 
 
 def _load_keras(file, name, path):
