@@ -1,0 +1,836 @@
+"""The ``skcatdog`` command line: train, evaluate, predict, demo.
+
+Each command is a function ``_cmd_<name>(args)`` returning the exit code:
+0 when all went well, 1 for a data or model problem (one line on stderr, no
+traceback), 2 for a usage error (argparse's convention). TensorFlow is
+imported inside the commands, so that ``skcatdog --help`` answers at once.
+
+A run folder (``train``, ``demo``, ``evaluate``) is written into a hidden
+staging folder beside it and renamed into place when complete, so an
+interrupted run leaves the previous folder as it was, or no folder at all.
+"""
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import skcatdog
+
+__all__ = ["MODELS", "main"]
+
+#: The networks ``--model`` offers: name -> "module.Class" (imported when used,
+#: so that ``--help`` does not load TensorFlow). One entry adds a choice.
+MODELS = {
+    "simple": "skcatdog.models.SimpleCNNClassifier",
+    "deep": "skcatdog.models.DeepCNNClassifier",
+}
+
+#: Files a run folder holds (besides the report's PNGs).
+MODEL_FILE = "model.skcatdog"
+RUN_FILES = frozenset({MODEL_FILE, "metrics.json", "history.csv", "report.html"})
+
+# The demo: 2 x 500 generated photos, 64x64 on disk, read at 50x50 like the
+# notebook; a deep CNN at batch 32 for 20 epochs. See docs/cli.md for the
+# measured time and accuracy.
+DEMO_N_PER_CLASS = 500
+DEMO_EPOCHS = 20
+
+_CHUNK = 256  # images decoded between two progress updates
+
+
+class CommandError(Exception):
+    """A problem with the user's data, files or parameters: exit code 1, one line."""
+
+
+# -- small helpers ---------------------------------------------------------------
+
+
+def _model_class(name):
+    import importlib
+
+    module, _, attr = MODELS[name].rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _err(message):
+    print(f"skcatdog: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Hide what TensorFlow's C++ side prints while it loads.
+
+    Its "oneDNN custom operations are on" / "Could not find cuda drivers"
+    lines are written before ``TF_CPP_MIN_LOG_LEVEL`` is read, straight to
+    file descriptor 2. They are kept aside and shown only if the import fails.
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") in ("0", "1"):
+        yield  # the user asked for TensorFlow's logs
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _import_tensorflow():
+    # Level 3 also hides "failed call to cuInit" on machines without a GPU.
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with _quiet_native_stderr():
+        import keras  # noqa: F401
+
+        import skcatdog.models  # noqa: F401
+
+
+class _Progress:
+    """A one-line progress bar on stderr: redrawn in place on a terminal, once at the end in a log."""
+
+    def __init__(self, total, label, enabled=True, stream=None):
+        self.total, self.label, self.enabled = total, label, enabled
+        self.stream = stream or sys.stderr
+        self.done = 0
+        self.start = time.perf_counter()
+        self.tty = enabled and getattr(self.stream, "isatty", lambda: False)()
+
+    def _line(self):
+        width = 24
+        filled = width if not self.total else int(width * self.done / self.total)
+        elapsed = time.perf_counter() - self.start
+        return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                f"{self.done}/{self.total} {elapsed:.1f}s")
+
+    def update(self, n):
+        self.done += n
+        if self.tty:
+            self.stream.write("\r" + self._line())
+            self.stream.flush()
+
+    def close(self):
+        if self.enabled:
+            self.stream.write(("\r" if self.tty else "") + self._line() + "\n")
+            self.stream.flush()
+
+
+def _epoch_bar(epochs, enabled):
+    """A Keras callback printing one line per epoch (and a live bar on a terminal) to stderr."""
+    import keras
+
+    class EpochBar(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.bar = _Progress(self.params.get("steps") or 0, f"epoch {epoch + 1}/{epochs}",
+                                 enabled)
+            self.epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.bar.update(1)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not enabled:
+                return
+            stats = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items()
+                              if isinstance(v, (int, float)) and k != "learning_rate")
+            elapsed = time.perf_counter() - self.epoch_start
+            line = f"epoch {epoch + 1}/{epochs}  {stats}  {elapsed:.1f}s"
+            sys.stderr.write(("\r\033[K" if self.bar.tty else "") + line + "\n")
+            sys.stderr.flush()
+
+    return EpochBar()
+
+
+def _versions():
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "skcatdog": skcatdog.__version__}
+    for name in ("tensorflow", "keras", "scikeras", "scikit-learn", "numpy", "pillow"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+# -- finding and loading images ----------------------------------------------------
+
+
+def _find_labelled(data_dir):
+    """Paths, labels and the skipped ``(path, reason)`` of the images under ``data_dir``."""
+    from skcatdog.datasets import load_image_dataset
+
+    if not os.path.isdir(data_dir):
+        what = "No such folder" if not os.path.exists(data_dir) else "Not a folder"
+        raise CommandError(f"{what}: {data_dir}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the one-class warning: checked below where it matters
+        data = load_image_dataset(data_dir, on_unlabeled="ignore")
+    where = "file name" if data.layout == "file names" else "class folder"
+    skipped = [(p, f"no label (labels are read from the {where})") for p in data.skipped]
+    return list(data.data), list(data.target), skipped
+
+
+def _load_images(loader, paths, progress, label="loading"):
+    """Decode ``paths`` with ``loader``, skipping bad files.
+
+    Returns ``(pixels of the good files, list of reasons: None for good files)``;
+    the rows of ``pixels`` are the good files in order.
+    """
+    import numpy as np
+
+    from skcatdog.loading import ImageLoadError
+
+    bar = _Progress(len(paths), label, progress)
+    chunks, reasons = [], []
+    for start in range(0, len(paths), _CHUNK):
+        chunk = paths[start:start + _CHUNK]
+        failed = {}
+        while True:
+            good = [p for p in chunk if p not in failed]
+            try:
+                pixels = loader.transform(good) if good else None
+                break
+            except ImageLoadError as exc:
+                failed.update(exc.failures)
+        if pixels is not None:
+            chunks.append(pixels)
+        reasons.extend(failed.get(p) for p in chunk)
+        bar.update(len(chunk))
+    bar.close()
+    n_features = int(np.prod(loader.image_shape))
+    pixels = np.concatenate(chunks) if chunks else np.empty((0, n_features), np.uint8)
+    return pixels, reasons
+
+
+def _report_skipped(skipped, n_found):
+    if not skipped:
+        return
+    by_reason = {}
+    for path, reason in skipped:
+        by_reason.setdefault(reason, []).append(path)
+    _err(f"warning: skipped {len(skipped)} of {n_found} image files:")
+    for reason, paths in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+        names = ", ".join(paths[:5]) + (f", ... and {len(paths) - 5} more" if len(paths) > 5
+                                         else "")
+        print(f"  {len(paths)} x {reason}: {names}", file=sys.stderr)
+
+
+def _labelled_pixels(data_dir, loader, progress):
+    """Pixels and labels of the usable images under ``data_dir``; skipped files listed."""
+    import numpy as np
+
+    paths, labels, skipped = _find_labelled(data_dir)
+    n_found = len(paths) + len(skipped)
+    pixels, reasons = _load_images(loader, paths, progress)
+    skipped += [(p, r) for p, r in zip(paths, reasons) if r is not None]
+    keep = np.array([r is None for r in reasons], dtype=bool)
+    _report_skipped(skipped, n_found)
+    if not keep.any():
+        raise CommandError(f"{data_dir}: none of the images can be used.")
+    kept_paths = np.array(paths, dtype=object)[keep]
+    y = np.array(labels, dtype=object)[keep]
+    return kept_paths, pixels, y, skipped
+
+
+# -- run folders -----------------------------------------------------------------
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _RunFolder:
+    """Write a whole folder, then swap it in: readers see the old folder or the new one.
+
+    Files are written into ``.<name>.tmp-<pid>-*`` beside the target. On
+    :meth:`commit` the old folder is renamed to ``.<name>.old-<pid>``, the new
+    one takes its place and the old one is deleted. Leftovers of killed runs
+    are cleared on the next run into the same place (an old folder that was
+    set aside but never replaced is put back first).
+    """
+
+    def __init__(self, out):
+        self.out = Path(out)
+        if self.out.name in ("", ".", ".."):
+            self.out = Path(os.path.abspath(out))
+        self.parent = self.out.parent
+        self._check_target()
+        self.staging = None
+
+    def _leftovers(self, kind):
+        pattern = re.compile(rf"^\.{re.escape(self.out.name)}\.{kind}-(\d+)(-.*)?$")
+        if not self.parent.is_dir():
+            return []
+        found = []
+        for entry in self.parent.iterdir():
+            match = pattern.match(entry.name)
+            if match and not _pid_alive(int(match.group(1))):
+                found.append(entry)
+        return found
+
+    def _check_target(self):
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise CommandError(f"--out {out}: exists and is not a folder.")
+        if not out.exists():
+            for old in self._leftovers("old"):  # killed between the two renames
+                os.rename(old, out)
+                _err(f"note: restored {out} from an interrupted run")
+                break
+        if out.is_dir():
+            foreign = [p.name for p in out.iterdir() if not self._is_run_file(p)]
+            if foreign:
+                raise CommandError(
+                    f"--out {out}: the folder holds files that are not from a skcatdog run "
+                    f"({', '.join(sorted(foreign)[:3])}); pick a new or empty folder."
+                )
+
+    @staticmethod
+    def _is_run_file(path):
+        if path.is_dir():
+            return False
+        name = path.name
+        return (name in RUN_FILES or name.endswith(".png")
+                or (name.startswith(".") and name.endswith(".tmp")))
+
+    def __enter__(self):
+        for stale in self._leftovers("tmp") + self._leftovers("old"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-",
+                                             dir=self.parent))
+        return self.staging
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self._commit()
+        else:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        return False
+
+    def _commit(self):
+        os.chmod(self.staging, 0o777 & ~_umask())
+        if self.out.exists():
+            old = self.parent / f".{self.out.name}.old-{os.getpid()}"
+            os.rename(self.out, old)
+            os.rename(self.staging, self.out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(self.staging, self.out)
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_json(path, document):
+    from skcatdog.report import atomic_write_text
+
+    atomic_write_text(path, json.dumps(document, indent=2, allow_nan=True) + "\n")
+
+
+def _write_history(path, history, best_epoch):
+    from skcatdog.report import atomic_write_text
+
+    keys = list(history)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["epoch", *keys, "kept"])
+    n = max((len(v) for v in history.values()), default=0)
+    for i in range(n):
+        values = [history[k][i] if i < len(history[k]) else "" for k in keys]
+        writer.writerow([i + 1, *values, int(i == best_epoch)])
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _evaluate_into(folder, clf, X_test, y_test, title, extra, progress):
+    """metrics.json and the report of ``clf`` on ``(X_test, y_test)`` in ``folder``."""
+    from skcatdog.report import compute_metrics, write_report
+
+    start = time.perf_counter()
+    metrics = compute_metrics(clf, X_test, y_test)
+    seconds = time.perf_counter() - start
+    if progress:
+        _err(f"writing the report ({len(y_test)} test images)")
+    start = time.perf_counter()
+    shown = {**metrics, **{k: v for k, v in extra.items() if k in ("n_train", "n_test")}}
+    write_report(clf, X_test, y_test, folder, metrics=shown, title=title)
+    timings = dict(extra.pop("timings", {}))
+    timings["evaluate_seconds"] = round(seconds, 3)
+    timings["report_seconds"] = round(time.perf_counter() - start, 3)
+    document = {**metrics, **extra, "timings": timings}
+    _write_json(folder / "metrics.json", document)
+    return document
+
+
+# -- commands ----------------------------------------------------------------------
+
+
+def _image_size(text):
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[x,]\s*(\d+)\s*)?", text)
+    if not match or int(match.group(1)) < 1 or (match.group(2) and int(match.group(2)) < 1):
+        raise argparse.ArgumentTypeError(f"expected N or HxW with positive ints, got {text!r}")
+    h = int(match.group(1))
+    return (h, int(match.group(2)) if match.group(2) else h)
+
+
+def _test_size(text):
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a fraction or a count, got {text!r}")
+        if not 0 < value < 1:
+            raise argparse.ArgumentTypeError(f"a fraction must be in (0, 1), got {text}")
+        return value
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a count must be at least 1, got {text}")
+    return value
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
+    return value
+
+
+def _degrees(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected degrees in [0, 180], got {text!r}")
+    if not 0 <= value <= 180:
+        raise argparse.ArgumentTypeError(f"expected degrees in [0, 180], got {text}")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int (-1: all cores), got {text!r}")
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 jobs has no meaning; use a positive int or -1")
+    return value
+
+
+def _train_run(args, data_dir, out, title):
+    """Load, split, fit, evaluate and write the run folder; returns metrics.json's dict."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+
+    from skcatdog.augmentation import ImageAugmenter
+    from skcatdog.loading import ImageLoader
+    from skcatdog.persistence import save_model
+
+    progress = not args.quiet
+    run = _RunFolder(out)  # refuse a bad --out before the long work
+    loader = ImageLoader(image_size=args.image_size, n_jobs=args.n_jobs)
+    start = time.perf_counter()
+    paths, X, y, skipped = _labelled_pixels(data_dir, loader, progress)
+    load_seconds = time.perf_counter() - start
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise CommandError(f"{data_dir}: only one class ({classes[0]}) among the usable "
+                           "images; training needs at least two.")
+    try:
+        train, test = train_test_split(np.arange(len(y)), test_size=args.test_size,
+                                       stratify=y, random_state=args.random_state)
+    except ValueError as exc:
+        raise CommandError(
+            f"--test-size {args.test_size}: cannot split {len(y)} images "
+            f"({', '.join(f'{c}: {n}' for c, n in zip(classes, counts))}) with each class "
+            f"on both sides: {exc}"
+        ) from None
+
+    _import_tensorflow()
+    augmentation = ImageAugmenter(shear_range=args.shear, zoom_range=args.zoom,
+                                  rotation_range=args.rotation, horizontal_flip=args.flip)
+    clf = _model_class(args.model)(
+        epochs=args.epochs, batch_size=args.batch_size, augmentation=augmentation,
+        random_state=args.random_state, callbacks=[_epoch_bar(args.epochs, progress)],
+    )
+    if progress:
+        _err(f"training {type(clf).__name__} on {len(train)} images "
+             f"({', '.join(f'{c}: {n}' for c, n in zip(*np.unique(y[train], return_counts=True)))}"
+             f"), testing on {len(test)}")
+    start = time.perf_counter()
+    clf.fit(X[train], y[train])
+    train_seconds = time.perf_counter() - start
+    # The progress bar was for this run only; the saved model holds no callback.
+    clf.set_params(callbacks=None)
+    clf._initialize_callbacks()
+    pipeline = Pipeline([("load", loader), ("cnn", clf)])
+
+    extra = {
+        "command": "train",
+        "data_dir": os.fspath(data_dir),
+        "model_file": MODEL_FILE,
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "best_epoch": int(clf.best_epoch_) + 1,
+        "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "parameters": {
+            "model": args.model, "image_size": list(args.image_size), "epochs": args.epochs,
+            "batch_size": args.batch_size, "shear": args.shear, "zoom": args.zoom,
+            "rotation": args.rotation, "flip": args.flip, "test_size": args.test_size,
+            "random_state": args.random_state, "n_jobs": args.n_jobs,
+        },
+        "estimator": repr(pipeline),
+        "versions": _versions(),
+        "timings": {"load_seconds": round(load_seconds, 3),
+                    "train_seconds": round(train_seconds, 3)},
+    }
+    with run as folder:
+        document = _evaluate_into(folder, clf, X[test], y[test], title, extra, progress)
+        _write_history(folder / "history.csv", clf.history_, clf.best_epoch_)
+        save_model(pipeline, folder / MODEL_FILE)
+    return document
+
+
+def _cmd_train(args):
+    document = _train_run(args, args.data_dir, args.out, title=f"skcatdog: {args.data_dir}")
+    print(f"test accuracy: {document['accuracy']:.3f} on {document['n_test']} images; "
+          f"run folder: {args.out}")
+    return 0
+
+
+def _cmd_demo(args):
+    from skcatdog.datasets import load_demo
+
+    start = time.perf_counter()
+    if not args.quiet:
+        _err(f"generating the demo photos ({2 * DEMO_N_PER_CLASS} images, 64x64)")
+    demo = load_demo(n_per_class=DEMO_N_PER_CLASS, image_size=(64, 64), random_state=0,
+                     data_home=args.data_home)
+    document = _train_run(args, demo.folder, args.out, title="skcatdog demo")
+    seconds = time.perf_counter() - start
+    print(f"demo: {args.model} CNN, test accuracy "
+          f"{document['accuracy']:.3f} on {document['n_test']} images "
+          f"({seconds:.0f} s); report: {Path(args.out) / 'report.html'}")
+    return 0
+
+
+def _load_estimator(source):
+    """The model of a run folder or a model file, and its path."""
+    from skcatdog.persistence import load_model
+
+    path = Path(source)
+    if path.is_dir():
+        path = path / MODEL_FILE
+        if not path.is_file():
+            raise CommandError(f"{source}: no {MODEL_FILE} in this folder.")
+    _import_tensorflow()
+    return load_model(path), path
+
+
+def _split_loader(estimator):
+    """``(ImageLoader, the rest)`` of a model: the rest takes the loader's pixels."""
+    from sklearn.pipeline import Pipeline
+
+    from skcatdog.loading import ImageLoader
+
+    if isinstance(estimator, Pipeline) and isinstance(estimator[0], ImageLoader):
+        rest = estimator[1:] if len(estimator) > 2 else estimator[-1]
+        return estimator[0], rest
+    clf = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    shape = getattr(clf, "image_shape_", None)
+    if isinstance(estimator, Pipeline) or shape is None:
+        raise CommandError("the model does not start with an ImageLoader and is not a bare "
+                           "skcatdog CNN classifier: cannot tell how to read images for it.")
+    return ImageLoader(image_size=tuple(shape[:2]),
+                       color_mode="grayscale" if shape[2] == 1 else "rgb"), estimator
+
+
+def _cmd_evaluate(args):
+    import numpy as np
+
+    estimator, model_path = _load_estimator(args.model)
+    loader, rest = _split_loader(estimator)
+    if args.n_jobs is not None:
+        loader.set_params(n_jobs=args.n_jobs)
+    run = _RunFolder(args.out)
+    start = time.perf_counter()
+    _, X, y, skipped = _labelled_pixels(args.data_dir, loader, not args.quiet)
+    load_seconds = time.perf_counter() - start
+    unknown = sorted(set(y) - {str(c) for c in rest.classes_})
+    if unknown:
+        raise CommandError(f"{args.data_dir}: labels {', '.join(unknown)} are not classes of "
+                           f"the model ({', '.join(map(str, rest.classes_))}).")
+    classes = rest.classes_
+    y = y.astype(np.asarray(classes).dtype) if np.asarray(classes).dtype.kind != "O" else y
+    extra = {
+        "command": "evaluate",
+        "data_dir": os.fspath(args.data_dir),
+        "model_file": os.fspath(model_path),
+        "n_test": int(len(y)),
+        "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "estimator": repr(estimator),
+        "versions": _versions(),
+        "timings": {"load_seconds": round(load_seconds, 3)},
+    }
+    with run as folder:
+        document = _evaluate_into(folder, rest, X, y, f"skcatdog: {args.data_dir}", extra,
+                                  not args.quiet)
+    print(f"accuracy: {document['accuracy']:.3f} on {len(y)} images; folder: {args.out}")
+    return 0
+
+
+def _expand_paths(inputs):
+    """Files as given; folders searched recursively for images (hidden ones skipped)."""
+    from skcatdog.datasets import IMAGE_EXTENSIONS
+
+    paths = []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = []
+            for dirpath, dirnames, filenames in os.walk(item):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                found += [os.path.join(dirpath, name) for name in filenames
+                          if not name.startswith(".")
+                          and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS]
+            paths += sorted(found)
+        else:
+            paths.append(os.fspath(item))
+    return paths
+
+
+def _cmd_predict(args):
+    import numpy as np
+
+    from skcatdog.report import atomic_write_text
+
+    paths = _expand_paths(args.paths)
+    if not paths:
+        raise CommandError(f"no image files found in {', '.join(args.paths)}")
+    estimator, _ = _load_estimator(args.model)
+    loader, rest = _split_loader(estimator)
+    if args.n_jobs is not None:
+        loader.set_params(n_jobs=args.n_jobs)
+    classes = [str(c) for c in rest.classes_]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["path", "label", *[f"proba_{c}" for c in classes], "error"])
+    bar = _Progress(len(paths), "predicting", not args.quiet)
+    n_bad = 0
+    for start in range(0, len(paths), _CHUNK):
+        chunk = paths[start:start + _CHUNK]
+        X, reasons = _load_images(loader, chunk, progress=False)
+        proba = rest.predict_proba(X) if len(X) else np.empty((0, len(classes)))
+        rows = iter(proba)
+        for path, reason in zip(chunk, reasons):
+            if reason is None:
+                p = next(rows)
+                writer.writerow([path, classes[int(np.argmax(p))],
+                                 *[f"{v:.6f}" for v in p], ""])
+            else:
+                n_bad += 1
+                writer.writerow([path, "", *[""] * len(classes), reason])
+        bar.update(len(chunk))
+    bar.close()
+    if args.out:
+        atomic_write_text(args.out, buffer.getvalue())
+    else:
+        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+    if n_bad:
+        _err(f"warning: {n_bad} of {len(paths)} files could not be read (see the error column)")
+    return 0
+
+
+# -- the parser --------------------------------------------------------------------
+
+
+def _add_common(parser):
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars (warnings and errors are still shown)")
+    parser.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                        help="threads decoding images (default 1; -1: all cores)")
+
+
+def _add_training(parser):
+    parser.add_argument("--model", choices=sorted(MODELS), default="deep",
+                        help="the network: the notebook's one-block 'simple' CNN or its "
+                             "three-block 'deep' CNN (default: deep)")
+    parser.add_argument("--image-size", type=_image_size, default=(50, 50), metavar="N|HxW",
+                        help="images are resized to N x N (or H x W) pixels (default 50)")
+    parser.add_argument("--epochs", type=_positive_int, default=17, metavar="N",
+                        help="passes over the training images (default 17); the weights of "
+                             "the epoch with the best validation accuracy are kept")
+    parser.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
+                        help="images per gradient step (default 32)")
+    group = parser.add_argument_group("augmentation (training only, fresh every epoch)")
+    group.add_argument("--shear", type=_fraction, default=0.1, metavar="F",
+                       help="random shear, a fraction of the image size (default 0.1)")
+    group.add_argument("--zoom", type=_fraction, default=0.1, metavar="F",
+                       help="random zoom in or out by up to this fraction (default 0.1)")
+    group.add_argument("--rotation", type=_degrees, default=0.0, metavar="DEG",
+                       help="random rotation by up to this many degrees (default 0)")
+    group.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,
+                       help="random horizontal flips (default: --flip)")
+    parser.add_argument("--test-size", type=_test_size, default=0.2, metavar="F|N",
+                        help="held-out test images: a fraction in (0, 1) or a count "
+                             "(default 0.2), split stratified")
+    parser.add_argument("--random-state", type=int, default=0, metavar="N",
+                        help="seed of the split, the weights and the augmentation "
+                             "(default 0)")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="skcatdog",
+        description="Train convolutional networks to tell cats from dogs, evaluate them and "
+                    "predict with them.",
+        epilog="Run 'skcatdog COMMAND --help' for a command's options. Exit codes: 0 ok, "
+               "1 data or model error, 2 usage error.",
+    )
+    parser.add_argument("--version", action="version", version=f"skcatdog {skcatdog.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train = commands.add_parser(
+        "train", help="train a CNN on a folder of labelled photos",
+        description="Train a CNN on the labelled photos under DATA_DIR (Kaggle names such as "
+                    "cat.12.jpg, or one folder per class) and write a run folder: "
+                    f"{MODEL_FILE}, metrics.json, history.csv, report.html and its PNGs. "
+                    "Unreadable and unlabelled files are skipped, with a summary.")
+    train.add_argument("data_dir", metavar="DATA_DIR", help="folder of labelled photos")
+    train.add_argument("--out", required=True, metavar="RUN_DIR",
+                       help="run folder to write (replaced as a whole when complete)")
+    _add_training(train)
+    _add_common(train)
+    train.set_defaults(func=_cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="measure a trained model on other labelled photos",
+        description="Evaluate a trained model on the labelled photos under DATA_DIR; write "
+                    "metrics.json and report.html (with its PNGs) into --out.")
+    evaluate.add_argument("model", metavar="RUN_DIR_OR_MODEL",
+                          help=f"a run folder (its {MODEL_FILE} is used) or a model file")
+    evaluate.add_argument("data_dir", metavar="DATA_DIR", help="folder of labelled photos")
+    evaluate.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    _add_common(evaluate)
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="label photos with a trained model (CSV)",
+        description="Predict the class of each photo. Writes CSV: path, label, one "
+                    "proba_<class> column per class, and error (set, with empty predictions, "
+                    "for a file that cannot be read; the other files are still predicted).")
+    predict.add_argument("model", metavar="RUN_DIR_OR_MODEL",
+                         help=f"a run folder (its {MODEL_FILE} is used) or a model file")
+    predict.add_argument("paths", nargs="+", metavar="PATH",
+                         help="image files, or folders searched recursively for images")
+    predict.add_argument("--out", metavar="FILE", default=None,
+                         help="CSV file to write (default: standard output)")
+    _add_common(predict)
+    predict.set_defaults(func=_cmd_predict)
+
+    demo = commands.add_parser(
+        "demo", help="train and evaluate on generated demo photos, no download",
+        description=f"Generate {2 * DEMO_N_PER_CLASS} synthetic cat and dog photos "
+                    "(skcatdog.datasets.load_demo), train a CNN on them, evaluate it and write a "
+                    "run folder like 'train' does. Prints the test accuracy.")
+    demo.add_argument("--out", default="runs/demo", metavar="RUN_DIR",
+                      help="run folder to write (default: runs/demo)")
+    demo.add_argument("--data-home", default=None, metavar="DIR",
+                      help="where the demo photos are kept (default: $SKCATDOG_DATA or "
+                           "~/skcatdog_data)")
+    _add_training(demo)
+    demo.set_defaults(epochs=DEMO_EPOCHS)
+    _add_common(demo)
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"skcatdog: warning: {message}", file=sys.stderr)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    """Run the ``skcatdog`` command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments, without the program name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    code : int
+        0 on success, 1 for a data or model error, 2 for a usage error.
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    # SIGTERM cleans up like Ctrl-C: the staging folder goes, the old run stays.
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, _interrupt)
+    from skcatdog.loading import ImageLoadError
+    from skcatdog.persistence import ModelFileError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            return args.func(args)
+    except (CommandError, ModelFileError, ImageLoadError) as exc:
+        _err(f"error: {exc}")
+    except OSError as exc:
+        _err(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except ValueError as exc:
+        _err(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    return 1
