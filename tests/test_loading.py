@@ -412,3 +412,13 @@ def test_import_skcatdog_loading_does_not_import_tensorflow():
         "[m for m in sys.modules if m.startswith(('tensorflow', 'keras'))][:5]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_docstring_examples_run():
+    """pyproject runs --doctest-modules over skcatdog/; this runs them from tests/ too."""
+    import doctest
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    results = doctest.testmod(loading, optionflags=flags, verbose=False)
+    assert results.failed == 0
+    assert results.attempted >= 20  # the examples of ImageLoader, verify_images, ...
