@@ -369,8 +369,9 @@ def test_feature_names(folder):
     assert names[-1] == "y1_x2_b"
     gray = ImageLoader(image_size=(1, 2), color_mode="grayscale").get_feature_names_out()
     assert list(gray) == ["y0_x0_gray", "y0_x1_gray"]
-    frame = ImageLoader(image_size=(1, 2)).set_output(transform="pandas").transform([solid(folder)])
-    assert list(frame.columns) == ["y0_x0_r", "y0_x0_g", "y0_x0_b", "y0_x1_r", "y0_x1_g", "y0_x1_b"]
+    loader = ImageLoader(image_size=(1, 2)).set_output(transform="pandas")
+    frame = loader.transform([solid(folder)])
+    assert list(frame.columns) == [f"y0_x{x}_{c}" for x in (0, 1) for c in "rgb"]
 
 
 def test_clone_keeps_parameters():
