@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_random_
 
 from skcatdog._compat import KerasClassifier
 from skcatdog._images import infer_image_shape, to_images
+from skcatdog.parallel import limit_tf_threads
 
 __all__ = ["build_cnn", "SimpleCNNClassifier", "DeepCNNClassifier"]
 
@@ -328,6 +329,7 @@ class _CNNClassifierBase(KerasClassifier):
         self : object
             The fitted classifier.
         """
+        limit_tf_threads()  # a worker of a parallel search keeps to its share of the cores
         before = dict(vars(self))
         weights = (
             self.model_.get_weights() if self.warm_start and hasattr(self, "model_") else None
@@ -397,6 +399,7 @@ class _CNNClassifierBase(KerasClassifier):
     # -- prediction ----------------------------------------------------------
 
     def _predict_raw(self, X, **kwargs):
+        limit_tf_threads()
         proba = super()._predict_raw(X, **kwargs)
         if self.test_time_flip:
             X = check_array(X, allow_nd=True, dtype=["float32", "uint8"])
