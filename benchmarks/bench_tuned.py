@@ -1,0 +1,233 @@
+"""The tuned network: how it was chosen, and its test accuracy under the protocol.
+
+Three steps, each its own sub-command:
+
+``probe``
+    Seconds per epoch (on 4,800 images) of candidate architectures, from two
+    epochs on 1,600 training images, to size the epochs to the 15-minute budget.
+``search``
+    ``GridSearchCV`` over small grids, one stage after another, scored on
+    validation images only: the classifier trains on the 4,800 training images
+    and is scored on the 600 validation images that ``random_state=0`` holds
+    out (a ``PredefinedSplit`` of the 5,400 non-test images). The 575 test
+    images are not loaded. Candidates train for a short proxy budget of
+    epochs (cosine schedule over those epochs).
+``final``
+    :class:`skcatdog.tuned.TunedCNNClassifier` with its defaults on the
+    protocol (validation 600 of 5,400, best epoch restored), ``random_state``
+    0, 1, 2; test accuracy on the 575 test images, training wall time, load.
+
+Reproduce::
+
+    .venv/bin/python benchmarks/bench_tuned.py probe
+    .venv/bin/python benchmarks/bench_tuned.py search --stage 1
+    .venv/bin/python benchmarks/bench_tuned.py final --seeds 0 1 2
+
+JSON goes to ``benchmarks/out/bench_tuned_<command>.json`` and ``--json PATH``.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _protocol as P  # noqa: E402
+
+BASE = dict(
+    n_conv_layers=4, filters=(32, 64, 128, 256), convs_per_block=2, batch_normalization=True,
+    global_pooling=True, dense_units=0, dropout=0.3, optimizer="adamw", learning_rate=3e-3,
+    lr_schedule="cosine", batch_size=64, test_time_flip=True,
+)
+
+PROBES = {
+    "w32-d4-64px": dict(image_size=64),
+    "w16-d4-64px": dict(image_size=64, filters=(16, 32, 64, 128)),
+    "w24-d4-64px": dict(image_size=64, filters=(24, 48, 96, 192)),
+    "w16-d4-72px": dict(image_size=72, filters=(16, 32, 64, 128)),
+    "w32-d3-cpb1-64px": dict(image_size=64, n_conv_layers=3, convs_per_block=1,
+                             filters=(32, 64, 128)),
+}
+
+
+def epoch_timer():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def classifier(params, **extra):
+    from skcatdog.tuned import TunedCNNClassifier
+
+    params = {**params, **extra}
+    params.pop("image_size", None)
+    if params.get("augmentation") == "notebook":
+        params["augmentation"] = P.notebook_augmenter()
+    return TunedCNNClassifier(**params)
+
+
+_PIXELS = {}
+
+
+def pixels(image_size, paths):
+    key = (image_size, len(paths))
+    if key not in _PIXELS:
+        _PIXELS[key] = P.load_pixels(paths, (image_size, image_size))[0]
+    return _PIXELS[key]
+
+
+def cmd_probe(args):
+    paths, _, y, _ = P.load_split()
+    train, _ = P.validation_indices(y, 0)
+    sub = train[:1600]
+    rows = []
+    for name in args.names or PROBES:
+        spec = {**BASE, **PROBES[name]}
+        X = pixels(spec["image_size"], paths)
+        timer = epoch_timer()
+        clf = classifier(spec, epochs=2, validation_fraction=0.0, random_state=0,
+                         callbacks=[timer])
+        load = P.load_average()[0]
+        clf.fit(X[sub], y[sub])
+        per_epoch = timer.seconds[-1] * 4800 / len(sub)
+        rows.append({"name": name, "image_size": spec["image_size"],
+                     "filters": str(spec["filters"]), "params": clf.model_.count_params(),
+                     "s_per_epoch_4800": per_epoch, "epochs_in_15min": int(900 // per_epoch),
+                     "load_1min": load})
+        print(rows[-1], flush=True)
+    P.print_table(rows, ["name", "image_size", "filters", "params", "s_per_epoch_4800",
+                         "epochs_in_15min", "load_1min"])
+    return {"rows": rows}
+
+
+#: The stages of the search; each is a list of parameter grids over BASE.
+STAGES = {
+    # Stage 1: learning rate x augmentation strength, on the width the probe
+    # showed fits the budget (16-32-64-128 at 64x64: ~24 epochs in 15 minutes;
+    # 32-64-128-256 would get only ~7).
+    1: [{"learning_rate": [1e-3, 3e-3], "augmentation": ["tuned", "notebook"]}],
+    # Stage 2 (if time allows): dropout and weight decay around stage 1's best.
+    2: [{"dropout": [0.0, 0.3], "optimizer__weight_decay": [0.004, 0.05]}],
+}
+BASE["filters"] = (16, 32, 64, 128)
+
+
+def cmd_search(args):
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+    from sklearn.model_selection import ParameterGrid
+
+    paths, _, y, _ = P.load_split()  # the 575 test images are not touched
+    train, val = P.validation_indices(y, 0)
+    order = np.concatenate([train, val])
+    fold = np.r_[np.full(len(train), -1), np.zeros(len(val), dtype=int)]
+    base = {**BASE, **(args.base or {})}
+    grids = STAGES[args.stage]
+    rows = []
+    for grid in grids:
+        for image_size in grid.get("image_size", [base.get("image_size", 64)]):
+            X = pixels(image_size, paths)[order]
+            sub = {k: [P.notebook_augmenter() if v == "notebook" else v for v in vs]
+                   for k, vs in grid.items() if k != "image_size"}
+            spec = {k: v for k, v in base.items() if k != "image_size"}
+            search = GridSearchCV(
+                classifier(spec, epochs=args.epochs, validation_fraction=0.0, random_state=0),
+                sub, cv=PredefinedSplit(fold), refit=False, scoring="accuracy", n_jobs=None,
+                return_train_score=False,
+            )
+            load = P.load_average()[0]
+            start = time.perf_counter()
+            search.fit(X, y[order])
+            elapsed = time.perf_counter() - start
+            for i, cand in enumerate(search.cv_results_["params"]):
+                rows.append({"stage": args.stage, "image_size": image_size,
+                             "params": repr(cand), "epochs": args.epochs,
+                             "val_accuracy": float(search.cv_results_["mean_test_score"][i]),
+                             "fit_s": float(search.cv_results_["mean_fit_time"][i]),
+                             "load_1min": load})
+                print(rows[-1], flush=True)
+            print(f"grid done in {elapsed:.0f} s", flush=True)
+    rows.sort(key=lambda r: -r["val_accuracy"])
+    P.print_table(rows, ["stage", "image_size", "params", "epochs", "val_accuracy", "fit_s",
+                         "load_1min"])
+    return {"stage": args.stage, "base": base, "grids": repr(grids), "rows": rows}
+
+
+def cmd_final(args):
+    from skcatdog.tuned import TUNED_IMAGE_SIZE, TunedCNNClassifier
+
+    paths_train, paths_test, y_train, y_test = P.load_split()
+    X_train, decode_s = P.load_pixels(paths_train, TUNED_IMAGE_SIZE)
+    X_test, _ = P.load_pixels(paths_test, TUNED_IMAGE_SIZE)
+    runs = []
+    for seed in args.seeds:
+        extra = {"epochs": args.epochs} if args.epochs else {}
+        clf = TunedCNNClassifier(validation_fraction=P.VALIDATION_FRACTION, random_state=seed,
+                                 verbose=args.verbose, **extra)
+        load = P.load_average()[0]
+        start, cpu = time.perf_counter(), time.process_time()
+        clf.fit(X_train, y_train)
+        fit_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        acc = float(np.mean(clf.predict(X_test) == y_test))
+        h = clf.history_
+        runs.append({"random_state": seed, "epochs": len(h["loss"]),
+                     "best_epoch": clf.best_epoch_ + 1,
+                     "val_accuracy": float(h["val_accuracy"][clf.best_epoch_]),
+                     "test_accuracy": acc, "fit_s": fit_s, "cpu_s": cpu_s,
+                     "load_1min_before": load, "load_1min_after": P.load_average()[0],
+                     "history": {k: [float(v) for v in vs] for k, vs in h.items()}})
+        print(f"tuned seed={seed}: test {acc:.4f} val {runs[-1]['val_accuracy']:.4f} "
+              f"(epoch {runs[-1]['best_epoch']}) fit {fit_s:.0f} s load {load:.1f}", flush=True)
+        P.write_json("bench_tuned_final_partial", {"runs": runs, "params": clf.get_params()})
+    acc = np.array([r["test_accuracy"] for r in runs])
+    summary = {"test_acc_mean": float(acc.mean()),
+               "test_acc_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+               "test_acc_min": float(acc.min()), "test_acc_max": float(acc.max()),
+               "fit_s_mean": float(np.mean([r["fit_s"] for r in runs]))}
+    P.print_table(runs, ["random_state", "test_accuracy", "val_accuracy", "best_epoch",
+                         "epochs", "fit_s", "load_1min_before"])
+    print(summary)
+    return {"params": repr(TunedCNNClassifier(**({"epochs": args.epochs} if args.epochs else {}))),
+            "image_size": TUNED_IMAGE_SIZE, "decode_s": decode_s, "runs": runs,
+            "summary": summary}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("probe")
+    p.add_argument("--names", nargs="*", choices=sorted(PROBES))
+    s = sub.add_parser("search")
+    s.add_argument("--stage", type=int, choices=sorted(STAGES), default=1)
+    s.add_argument("--epochs", type=int, default=6, help="proxy budget per candidate")
+    s.add_argument("--base", type=eval, default=None,
+                   help="dict of parameters overriding BASE, e.g. from an earlier stage")
+    f = sub.add_parser("final")
+    f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    f.add_argument("--epochs", type=int, default=None, help="override the tuned default")
+    f.add_argument("--verbose", type=int, default=0)
+    for q in (p, s, f):
+        q.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    record = {"benchmark": f"tuned_{args.command}", "environment": P.environment()}
+    record.update({"probe": cmd_probe, "search": cmd_search, "final": cmd_final}[args.command](
+        args))
+    record["environment"]["load_average_end"] = P.load_average()
+    suffix = f"_stage{args.stage}" if args.command == "search" else ""
+    P.write_json(f"bench_tuned_{args.command}{suffix}", record, args.json)
+    return record
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""``TunedCNNClassifier``: the best network we could train from scratch in 15 CPU minutes.
+
+Its defaults were chosen by ``benchmarks/bench_tuned.py`` (a documented
+sequence of small searches scored on validation images only, never on the
+test images) under a budget of 15 minutes of training on a 2-core CPU; see
+``benchmarks/results_training.md`` for the candidates and scores. Feed it
+images of :data:`TUNED_IMAGE_SIZE`::
+
+    Pipeline([("load", ImageLoader(image_size=TUNED_IMAGE_SIZE)),
+              ("cnn", TunedCNNClassifier())])
+"""
+
+from sklearn.utils._param_validation import HasMethods, StrOptions
+
+from skcatdog.models import _FIT_DOC, _CNNClassifierBase
+
+__all__ = ["TUNED_IMAGE_SIZE", "TunedCNNClassifier", "tuned_augmenter"]
+
+#: ``(height, width)`` the tuned network was chosen for; pass it to ImageLoader.
+TUNED_IMAGE_SIZE = (64, 64)
+
+
+def tuned_augmenter():
+    """The augmentation the tuned network was chosen with (a fresh instance)."""
+    from skcatdog.augmentation import ImageAugmenter
+
+    return ImageAugmenter(
+        zoom_range=0.2,
+        rotation_range=10.0,
+        width_shift_range=0.1,
+        height_shift_range=0.1,
+        horizontal_flip=True,
+        contrast_range=0.2,
+    )
+
+
+class TunedCNNClassifier(_CNNClassifierBase):
+    __doc__ = (
+        """A batch-normalised double-convolution network tuned for cats vs. dogs.
+
+    Four blocks of two 3x3 convolutions (batch normalisation before each ReLU)
+    and a 2x2 max-pooling, global average pooling, dropout and one sigmoid
+    unit; AdamW with a cosine-decayed learning rate; rotation, zoom, shift,
+    contrast and flip augmentation while training; predictions averaged over
+    each image and its mirror image. It takes the same parameters as
+    :class:`~skcatdog.DeepCNNClassifier`, only the defaults differ. Give it
+    images of :data:`TUNED_IMAGE_SIZE` (64x64 RGB).
+
+    Measured (``benchmarks/bench_tuned.py``, notebook protocol: 4,800
+    training and 600 validation images from the 6k Kaggle folder, 575 test
+    images; AMD EPYC, 2 cores): see ``benchmarks/results_training.md``.
+"""
+        + _FIT_DOC.format(
+            n_conv_layers=4, filters="(32, 64, 128, 256)", convs_per_block=2,
+            batch_normalization=True, global_pooling=True, dense_units=0, dropout=0.3,
+            optimizer="adamw", learning_rate=0.003, lr_schedule="cosine", epochs=20,
+            batch_size=64, augmentation="tuned_augmenter()", test_time_flip=True,
+        ).replace(
+            "    augmentation : ImageAugmenter, default=tuned_augmenter()\n",
+            "    augmentation : ImageAugmenter, \"tuned\" or None, default=\"tuned\"\n"
+            "        ``\"tuned\"`` is :func:`tuned_augmenter` (rotation 10 degrees, zoom\n"
+            "        0.2, shifts 0.1, contrast 0.2, horizontal flips).\n",
+        )
+        + """
+    See Also
+    --------
+    DeepCNNClassifier : the notebook's three-convolution network.
+    TUNED_IMAGE_SIZE : the image size to load for this network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcatdog.tuned import TunedCNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randint(0, 256, size=(40, 16, 16, 3)).astype(np.uint8)
+    >>> y = np.array(["cat", "dog"] * 20)
+    >>> clf = TunedCNNClassifier(epochs=1, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+"""
+    )
+
+    def __init__(
+        self,
+        *,
+        n_conv_layers=4,
+        filters=(32, 64, 128, 256),
+        kernel_size=3,
+        convs_per_block=2,
+        batch_normalization=True,
+        global_pooling=True,
+        dense_units=0,
+        dropout=0.3,
+        optimizer="adamw",
+        learning_rate=0.003,
+        lr_schedule="cosine",
+        epochs=20,
+        batch_size=64,
+        augmentation="tuned",
+        image_shape=None,
+        validation_fraction=0.1,
+        patience=None,
+        test_time_flip=True,
+        callbacks=None,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")
+                            and k != "kwargs"}, **kwargs)
+
+    _parameter_constraints = {
+        **_CNNClassifierBase._parameter_constraints,
+        "augmentation": [HasMethods(["build_layers"]), StrOptions({"tuned"}), None],
+    }
+
+    def _keras_build_fn(self, meta):
+        # "tuned" stands for tuned_augmenter(): an ImageAugmenter instance as the
+        # default would be shared by every classifier, and set_params would edit it.
+        if isinstance(self.augmentation, str):
+            self.augmentation = tuned_augmenter()
+            try:
+                return super()._keras_build_fn(meta)
+            finally:
+                self.augmentation = "tuned"
+        return super()._keras_build_fn(meta)
