@@ -153,10 +153,12 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
                 )
             if reset:
                 check_classification_targets(y)
-                if np.unique(y).size < 2:
+                classes = np.unique(y)
+                if classes.size < 2:
+                    only = classes[0].item() if hasattr(classes[0], "item") else classes[0]
                     raise ValueError(
                         f"{name} needs at least two classes in y to learn to tell them "
-                        f"apart; got only the class {np.unique(y)[0]!r}."
+                        f"apart; got one class only: {only!r}."
                     )
                 self.target_type_ = self._type_of_target(y)
                 self.y_dtype_ = y.dtype
