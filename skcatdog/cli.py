@@ -813,12 +813,13 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 2
-    # SIGTERM cleans up like Ctrl-C: the staging folder goes, the old run stays.
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, _interrupt)
     from skcatdog.loading import ImageLoadError
     from skcatdog.persistence import ModelFileError
 
+    # SIGTERM cleans up like Ctrl-C: the staging folder goes, the old run stays.
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
@@ -833,4 +834,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 1
