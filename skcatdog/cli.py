@@ -105,7 +105,7 @@ def _import_tensorflow():
 
 
 class _Progress:
-    """A one-line progress bar on stderr: redrawn in place on a terminal, once at the end in a log."""
+    """A one-line progress bar on stderr: redrawn on a terminal, printed once in a log."""
 
     def __init__(self, total, label, enabled=True, stream=None):
         self.total, self.label, self.enabled = total, label, enabled
