@@ -151,6 +151,8 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
         self._validate_params()
         from keras import layers
 
+        from skcatdog._keras_layers import RandomShear
+
         if seed is None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         out, fill = [], self.fill_mode
@@ -167,7 +169,7 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
             )
         if self.shear_range:
             s = self.shear_range
-            out.append(layers.RandomShear(s, s, fill_mode=fill, seed=seed + 2))
+            out.append(RandomShear(s, s, fill_mode=fill, seed=seed + 2))
         if self.width_shift_range or self.height_shift_range:
             out.append(
                 layers.RandomTranslation(

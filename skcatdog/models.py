@@ -20,6 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
+from skcatdog import _keras_layers  # noqa: F401  (registers our saveable layers)
 from skcatdog._compat import KerasClassifier
 from skcatdog._images import infer_image_shape, to_images
 from skcatdog.parallel import limit_tf_threads
@@ -136,6 +137,13 @@ def _as_images(X, image_shape):
     return to_images(X, image_shape)
 
 
+def _streaming():
+    # Imported on use: only classifiers given a loader need it.
+    from skcatdog import streaming
+
+    return streaming
+
+
 class _CNNClassifierBase(KerasClassifier):
     """Shared machinery of the CNN classifiers; the subclasses set the defaults."""
 
@@ -173,6 +181,7 @@ class _CNNClassifierBase(KerasClassifier):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "loader": [HasMethods(["transform"]), None],
     }
 
     def __init__(
@@ -201,6 +210,7 @@ class _CNNClassifierBase(KerasClassifier):
         warm_start,
         random_state,
         verbose,
+        loader=None,
         **kwargs,
     ):
         self.n_conv_layers = n_conv_layers
@@ -226,6 +236,7 @@ class _CNNClassifierBase(KerasClassifier):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.loader = loader
         # scikeras' routed parameters (optimizer__beta_1=..., callbacks__0__...).
         vars(self).update(kwargs)
 
@@ -286,9 +297,13 @@ class _CNNClassifierBase(KerasClassifier):
     @property
     def feature_encoder(self):
         """Reshape flat rows into the images the Keras model takes."""
+        if self.loader is not None:  # X holds paths (skcatdog.streaming)
+            return _streaming().feature_encoder()
         return FunctionTransformer(_as_images, kw_args={"image_shape": self.image_shape_})
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        if self.loader is not None:  # X holds paths (skcatdog.streaming)
+            return _streaming().validate_data(self, X, y, reset=reset)
         X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
         if X is not None and reset:
             self.image_shape_ = infer_image_shape(X, self.image_shape, name=type(self).__name__)
@@ -385,6 +400,10 @@ class _CNNClassifierBase(KerasClassifier):
             verbose=0,
         )
         self._fit_callbacks = [*user_callbacks, best]
+        if self.loader is not None:  # paths become batches decoded on the fly
+            X, y, sample_weight, kwargs = _streaming().fit_arguments(
+                self, X, y, sample_weight, kwargs
+            )
         try:
             super()._fit_keras_model(
                 X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
@@ -400,6 +419,8 @@ class _CNNClassifierBase(KerasClassifier):
 
     def _predict_raw(self, X, **kwargs):
         limit_tf_threads()
+        if self.loader is not None:  # decode and predict batch by batch
+            return _streaming().predict_raw(self, X, **kwargs)
         proba = super()._predict_raw(X, **kwargs)
         if self.test_time_flip:
             X = check_array(X, allow_nd=True, dtype=["float32", "uint8"])
@@ -513,6 +534,11 @@ _FIT_DOC = """
         augmentation. An int makes training repeatable on CPU.
     verbose : int, default=0
         Keras' progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+    loader : transformer, default=None
+        When given (usually an :class:`ImageLoader`), ``X`` holds image file
+        paths, decoded batch by batch while training and predicting, so the
+        data set never sits in memory whole (see :mod:`skcatdog.streaming`).
+        ``None``: ``X`` holds pixels.
     **kwargs : dict
         scikeras' routed parameters (``optimizer__*``, ``callbacks__*``,
         ``fit__*``, ``predict__*``).
@@ -603,6 +629,7 @@ class DeepCNNClassifier(_CNNClassifierBase):
         warm_start=False,
         random_state=None,
         verbose=0,
+        loader=None,
         **kwargs,
     ):
         super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")
@@ -669,6 +696,7 @@ class SimpleCNNClassifier(_CNNClassifierBase):
         warm_start=False,
         random_state=None,
         verbose=0,
+        loader=None,
         **kwargs,
     ):
         super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")

@@ -427,7 +427,7 @@ def _load_skcatdog(path):
                     raise ModelFileError(f"{path}: the Keras model {name!r} is missing.")
                 target = os.path.join(tmp, name)
                 with open(target, "wb") as f:
-                    f.write(_mend_keras_archive(archive.read(name)))
+                    f.write(archive.read(name))
                 models[name] = _load_keras(target, name, path)
             return _decode(document["estimator"], path, models)
         except ModelFileError:
@@ -449,46 +449,6 @@ def _keras_names(node):
     elif isinstance(node, list):
         for value in node:
             yield from _keras_names(value)
-
-
-def _mend_shear(node):
-    """Keras 3 writes RandomShear's factor ``a`` as ``[-a, a]``, which its own constructor
-    refuses; give it back the form it takes."""
-    if isinstance(node, dict):
-        if node.get("class_name") == "RandomShear" and isinstance(node.get("config"), dict):
-            config = node["config"]
-            for key in ("x_factor", "y_factor"):
-                value = config.get(key)
-                if (isinstance(value, list) and len(value) == 2
-                        and all(isinstance(v, (int, float)) for v in value)
-                        and value[0] == -value[1] and value[1] >= 0):
-                    config[key] = value[1]
-        for value in node.values():
-            _mend_shear(value)
-    elif isinstance(node, list):
-        for value in node:
-            _mend_shear(value)
-
-
-def _mend_keras_archive(data):
-    """The .keras bytes with the model config mended so that Keras can read it back."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as keras_zip:
-            members = [(info, keras_zip.read(info)) for info in keras_zip.infolist()]
-    except (zipfile.BadZipFile, EOFError, ValueError):
-        return data  # Keras says what is wrong with it
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as mended:
-        for info, content in members:
-            if info.filename == "config.json":
-                try:
-                    config = json.loads(content)
-                except ValueError:
-                    return data
-                _mend_shear(config)
-                content = json.dumps(config).encode()
-            mended.writestr(info, content)
-    return out.getvalue()
 
 
 def _load_keras(file, name, path):

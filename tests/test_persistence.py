@@ -57,21 +57,10 @@ def _inputs(kind, demo_files, fitted_pipeline, fitted_bare):
     return fitted_bare[:2]
 
 
-# Keras 3.15 saves RandomShear(x_factor=a) as x_factor=[-a, a], which its own
-# constructor refuses, so scikeras' pickles of a model with shear augmentation
-# do not load; the .skcatdog loader mends the config, a pickle cannot be mended.
-_SHEAR_PICKLE = pytest.mark.xfail(
-    raises=ModelFileError, strict=True,
-    reason="Keras RandomShear config does not round-trip; scikeras pickles cannot be mended",
-)
-
-
 @pytest.mark.parametrize("name", FORMATS)
 @pytest.mark.parametrize("kind", ["bare", "pipeline"])
 def test_round_trip_predicts_the_same(tmp_path, name, kind, demo_files, fitted_pipeline,
-                                      fitted_bare, request):
-    if kind == "pipeline" and name.endswith(".joblib"):
-        request.applymarker(_SHEAR_PICKLE)
+                                      fitted_bare):
     estimator, X = _inputs(kind, demo_files, fitted_pipeline, fitted_bare)
     path = save_model(estimator, tmp_path / name)
     assert path == tmp_path / name
