@@ -22,8 +22,11 @@ Reproduce::
     .venv/bin/python benchmarks/bench_tuned.py probe
     .venv/bin/python benchmarks/bench_tuned.py search --stage 1
     .venv/bin/python benchmarks/bench_tuned.py final --seeds 0 1 2
+    .venv/bin/python benchmarks/bench_tuned.py plot    # accuracy_vs_time.png
 
-JSON goes to ``benchmarks/out/bench_tuned_<command>.json`` and ``--json PATH``.
+JSON goes to ``benchmarks/out/bench_tuned_<command>[_stageN|_sSEEDS].json`` and
+``--json PATH``. On a shared machine the three seeds of ``final`` may run as
+three processes (``--seeds 0``, ``--seeds 1``, ``--seeds 2``); ``plot`` merges them.
 """
 
 import argparse
@@ -118,6 +121,9 @@ STAGES = {
     # showed fits the budget (16-32-64-128 at 64x64: ~24 epochs in 15 minutes;
     # 32-64-128-256 would get only ~7).
     1: [{"learning_rate": [1e-3, 3e-3], "augmentation": ["tuned", "notebook"]}],
+    # Stage 3: batch-norm momentum, after stage 1 scored near chance in
+    # inference mode although training accuracy rose (moving statistics lag).
+    3: [{"batch_norm_momentum": [0.99, 0.9]}],
     # Stage 2 (if time allows): dropout and weight decay around stage 1's best.
     2: [{"dropout": [0.0, 0.3], "optimizer__weight_decay": [0.004, 0.05]}],
 }
@@ -143,7 +149,7 @@ def cmd_search(args):
             spec = {k: v for k, v in base.items() if k != "image_size"}
             search = GridSearchCV(
                 classifier(spec, epochs=args.epochs, validation_fraction=0.0, random_state=0),
-                sub, cv=PredefinedSplit(fold), refit=False, scoring="accuracy", n_jobs=None,
+                sub, cv=PredefinedSplit(fold), refit=False, scoring="accuracy", n_jobs=args.n_jobs,
                 return_train_score=False,
             )
             load = P.load_average()[0]
@@ -189,7 +195,8 @@ def cmd_final(args):
                      "history": {k: [float(v) for v in vs] for k, vs in h.items()}})
         print(f"tuned seed={seed}: test {acc:.4f} val {runs[-1]['val_accuracy']:.4f} "
               f"(epoch {runs[-1]['best_epoch']}) fit {fit_s:.0f} s load {load:.1f}", flush=True)
-        P.write_json("bench_tuned_final_partial", {"runs": runs, "params": clf.get_params()})
+        P.write_json("bench_tuned_final_partial_s" + "-".join(map(str, args.seeds)),
+                     {"runs": runs, "params": repr(clf)})
     acc = np.array([r["test_accuracy"] for r in runs])
     summary = {"test_acc_mean": float(acc.mean()),
                "test_acc_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
@@ -203,6 +210,46 @@ def cmd_final(args):
             "summary": summary}
 
 
+def cmd_plot(args):
+    """Test accuracy against training time: simple, deep (bench_accuracy) and tuned."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    accuracy = json.loads((P.OUT_DIR / "bench_accuracy.json").read_text())
+    # final runs may be split over processes (--seeds 0, --seeds 1, ...): merge them
+    tuned = {"runs": sorted({r["random_state"]: r for f in sorted(
+        P.OUT_DIR.glob("bench_tuned_final_s*.json")) if "partial" not in f.name
+        for r in json.loads(f.read_text())["runs"]}.values(), key=lambda r: r["random_state"])}
+    points = {"simple (notebook)": [], "deep (notebook)": [], "tuned": []}
+    for run in accuracy["runs"]:
+        points[f"{run['model']} (notebook)"].append((run["fit_s"], run["test_accuracy"]))
+    points["tuned"] = [(r["fit_s"], r["test_accuracy"]) for r in tuned["runs"]]
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    for (label, pts), marker in zip(points.items(), "os^"):
+        t, a = np.array(pts).T / [[60], [1]]
+        ax.scatter(t, a, marker=marker, s=40, label=f"{label}: mean {a.mean():.3f}")
+    for name, acc in P.NOTEBOOK_ACCURACY.items():
+        ax.axhline(acc, color="grey", lw=0.8, ls=":")
+        ax.annotate(f"notebook {name} {acc:.2f}", (0, acc), xytext=(2, 2),
+                    textcoords="offset points", fontsize=8, color="grey")
+    ax.axvline(15, color="red", lw=0.8, ls="--")
+    ax.annotate("15-minute budget", (15, 0.5), rotation=90, fontsize=8, color="red",
+                xytext=(-10, 0), textcoords="offset points")
+    ax.set_xlabel("training wall time, minutes (2-core AMD EPYC, shared; see load)")
+    ax.set_ylabel("test accuracy, 575 images")
+    ax.set_title("Cats vs dogs, notebook protocol: 3 seeds each")
+    ax.set_xlim(left=0)
+    ax.legend(loc="lower right", fontsize=8)
+    out = P.REPO / "benchmarks" / "accuracy_vs_time.png"
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+    return {"points": points}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,20 +258,25 @@ def main(argv=None):
     s = sub.add_parser("search")
     s.add_argument("--stage", type=int, choices=sorted(STAGES), default=1)
     s.add_argument("--epochs", type=int, default=6, help="proxy budget per candidate")
+    s.add_argument("--n-jobs", type=int, default=None, help="candidates in parallel")
     s.add_argument("--base", type=eval, default=None,
                    help="dict of parameters overriding BASE, e.g. from an earlier stage")
     f = sub.add_parser("final")
     f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     f.add_argument("--epochs", type=int, default=None, help="override the tuned default")
     f.add_argument("--verbose", type=int, default=0)
+    sub.add_parser("plot")
     for q in (p, s, f):
         q.add_argument("--json", default=None)
     args = parser.parse_args(argv)
+    if args.command == "plot":
+        return cmd_plot(args)
     record = {"benchmark": f"tuned_{args.command}", "environment": P.environment()}
     record.update({"probe": cmd_probe, "search": cmd_search, "final": cmd_final}[args.command](
         args))
     record["environment"]["load_average_end"] = P.load_average()
-    suffix = f"_stage{args.stage}" if args.command == "search" else ""
+    suffix = {"search": f"_stage{getattr(args, 'stage', '')}",
+              "final": "_s" + "-".join(map(str, getattr(args, "seeds", [])))}.get(args.command, "")
     P.write_json(f"bench_tuned_{args.command}{suffix}", record, args.json)
     return record
 

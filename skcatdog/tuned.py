@@ -10,7 +10,9 @@ images of :data:`TUNED_IMAGE_SIZE`::
               ("cnn", TunedCNNClassifier())])
 """
 
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from numbers import Real
+
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from skcatdog.models import _FIT_DOC, _CNNClassifierBase
 
@@ -62,6 +64,10 @@ class TunedCNNClassifier(_CNNClassifierBase):
             "        0.2, shifts 0.1, contrast 0.2, horizontal flips).\n",
         )
         + """
+    batch_norm_momentum : float, default=0.9
+        Momentum of the batch-normalisation layers' moving statistics (Keras'
+        default is 0.99), which predictions use.
+
     See Also
     --------
     DeepCNNClassifier : the notebook's three-convolution network.
@@ -106,14 +112,17 @@ class TunedCNNClassifier(_CNNClassifierBase):
         warm_start=False,
         random_state=None,
         verbose=0,
+        batch_norm_momentum=0.9,
         **kwargs,
     ):
         super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")
-                            and k != "kwargs"}, **kwargs)
+                            and k not in ("kwargs", "batch_norm_momentum")}, **kwargs)
+        self.batch_norm_momentum = batch_norm_momentum
 
     _parameter_constraints = {
         **_CNNClassifierBase._parameter_constraints,
         "augmentation": [HasMethods(["build_layers"]), StrOptions({"tuned"}), None],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def _keras_build_fn(self, meta):
@@ -122,7 +131,15 @@ class TunedCNNClassifier(_CNNClassifierBase):
         if isinstance(self.augmentation, str):
             self.augmentation = tuned_augmenter()
             try:
-                return super()._keras_build_fn(meta)
+                model = super()._keras_build_fn(meta)
             finally:
                 self.augmentation = "tuned"
-        return super()._keras_build_fn(meta)
+        else:
+            model = super()._keras_build_fn(meta)
+        # Keras' default momentum (0.99) lets the moving statistics lag behind
+        # fast-changing weights: after a few epochs at a high learning rate the
+        # network scored ~0.72 in training mode and ~0.52 in inference mode.
+        for layer in model.layers:
+            if hasattr(layer, "moving_variance"):
+                layer.momentum = self.batch_norm_momentum
+        return model
