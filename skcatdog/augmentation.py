@@ -162,28 +162,36 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
             (False, True): "vertical",
         }.get((bool(self.horizontal_flip), bool(self.vertical_flip)))
         if flips:
-            out.append(layers.RandomFlip(flips, seed=seed))
+            out.append(layers.RandomFlip(flips, seed=seed, name="random_flip"))
         if self.rotation_range:
             out.append(
-                layers.RandomRotation(self.rotation_range / 360, fill_mode=fill, seed=seed + 1)
+                layers.RandomRotation(
+                    self.rotation_range / 360, fill_mode=fill, seed=seed + 1, name="random_rotation"
+                )
             )
         if self.shear_range:
             s = self.shear_range
-            out.append(RandomShear(s, s, fill_mode=fill, seed=seed + 2))
+            out.append(RandomShear(s, s, fill_mode=fill, seed=seed + 2, name="random_shear"))
         if self.width_shift_range or self.height_shift_range:
             out.append(
                 layers.RandomTranslation(
-                    self.height_shift_range, self.width_shift_range, fill_mode=fill, seed=seed + 3
+                    self.height_shift_range, self.width_shift_range, fill_mode=fill,
+                    seed=seed + 3, name="random_translation",
                 )
             )
         if self.zoom_range:
             z = self.zoom_range
-            out.append(layers.RandomZoom((-z, z), fill_mode=fill, seed=seed + 4))
+            out.append(layers.RandomZoom((-z, z), fill_mode=fill, seed=seed + 4, name="random_zoom"))
         if self.contrast_range:
-            out.append(layers.RandomContrast(self.contrast_range, seed=seed + 5))
+            out.append(
+                layers.RandomContrast(self.contrast_range, seed=seed + 5, name="random_contrast")
+            )
         if self.brightness_range:
             out.append(
-                layers.RandomBrightness(self.brightness_range, value_range=(0, 255), seed=seed + 6)
+                layers.RandomBrightness(
+                    self.brightness_range, value_range=(0, 255), seed=seed + 6,
+                    name="random_brightness",
+                )
             )
         return out
 

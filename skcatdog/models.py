@@ -90,7 +90,7 @@ def build_cnn(
     >>> [layer.name for layer in model.layers]
     ['input', 'rescaling', 'conv1_1', 'pool1', 'flatten', 'dense', 'output']
     >>> model.count_params()
-    591841
+    590785
     """
     import keras
     from keras import layers
@@ -594,8 +594,8 @@ class DeepCNNClassifier(_CNNClassifierBase):
     >>> y = np.array(["cat", "dog"] * 20)
     >>> X[y == "dog"] //= 4  # dark dogs
     >>> clf = DeepCNNClassifier(epochs=2, random_state=0).fit(X, y)
-    >>> clf.classes_
-    array(['cat', 'dog'], dtype=object)
+    >>> clf.classes_.tolist()
+    ['cat', 'dog']
     >>> clf.predict_proba(X[:3]).shape
     (3, 2)
     >>> clf.image_shape_
