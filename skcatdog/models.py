@@ -531,7 +531,11 @@ _FIT_DOC = """
         Keep training the current network on the next ``fit``.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the shuffling and the
-        augmentation. An int makes training repeatable on CPU.
+        augmentation. With an int, fitting twice on the same data gives
+        identical predictions: the fit runs with TensorFlow's op determinism
+        switched on (and off again afterwards). That holds on one machine and
+        one software stack; another CPU type, a GPU, or another TensorFlow
+        version may round differently.
     verbose : int, default=0
         Keras' progress output: 0 silent, 1 progress bar, 2 one line per epoch.
     loader : transformer, default=None
