@@ -60,7 +60,7 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 # -- autodoc / autosummary / numpydoc ----------------------------------------
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
 # numpydoc renders the docstrings; its own class-member tables would repeat
 # what the autosummary class template lists.
@@ -99,7 +99,6 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     "within_subsection_order": "conf.ExampleOrder",
     "doc_module": ("skcatdog",),
-    "reference_url": {"skcatdog": None},
     "backreferences_dir": "gen_modules/backreferences",
     "download_all_examples": False,
     "remove_config_comments": True,
@@ -149,6 +148,16 @@ class OptionalInclude(Include):
         return super().run()
 
 
+def _skip_member(app, what, name, obj, skip, options):
+    # scikit-learn's metadata-routing setters (set_fit_request, ...) are made
+    # for every estimator class; their docstrings point into scikit-learn's
+    # own documentation, and they are not part of skcatdog's API.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("source-read", _optional_pages)
+    app.connect("autodoc-skip-member", _skip_member)
     app.add_directive("optional-include", OptionalInclude)

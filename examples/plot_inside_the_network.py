@@ -1,7 +1,7 @@
 """
-=============================================================
+==============================================================
 Inside the network: feature maps, saliency, Grad-CAM, mistakes
-=============================================================
+==============================================================
 
 The notebook's last cells showed what the convolution layers of the trained
 network see. skcatdog computes such pictures from a fitted pipeline:
