@@ -140,16 +140,21 @@ def main(argv=None):
         for name, run in (("pipeline", lambda: run_pipeline(paths, y, args.epochs)),
                           ("keras", lambda: run_keras(X, y, args.epochs))):
             load = P.load_average()[0]
+            cpu = time.process_time()
             wall, epoch_s, val_acc = run()
             record["runs"].append({
                 "rep": rep, "variant": name, "wall_s": wall, "epoch_s": epoch_s,
+                "cpu_s": time.process_time() - cpu,
                 "images_per_s_after_first": 4800 / float(np.median(epoch_s[1:] or epoch_s)),
                 "val_accuracy": [float(v) for v in val_acc], "load_1min": load,
             })
             print(record["runs"][-1], flush=True)
     runs = record["runs"]
     ratios = [a["wall_s"] / b["wall_s"] for a, b in zip(runs[::2], runs[1::2])]
+    cpu_ratios = [a["cpu_s"] / b["cpu_s"] for a, b in zip(runs[::2], runs[1::2])]
     record["summary"] = {
+        "cpu_ratio_per_pair": cpu_ratios,
+        "cpu_ratio_median": float(np.median(cpu_ratios)),
         "wall_ratio_per_pair": ratios,
         "wall_ratio_median": float(np.median(ratios)),
         "pipeline_wall_s_median": float(np.median([r["wall_s"] for r in runs[::2]])),
@@ -178,7 +183,8 @@ def main(argv=None):
     print()
     P.print_table(
         [{**r, "epoch_s": " ".join(f"{s:.1f}" for s in r["epoch_s"])} for r in runs],
-        ["rep", "variant", "wall_s", "epoch_s", "images_per_s_after_first", "load_1min"])
+        ["rep", "variant", "wall_s", "cpu_s", "epoch_s", "images_per_s_after_first",
+         "load_1min"])
     print("\n", record["summary"])
     if args.threads:
         rows = []
