@@ -307,7 +307,13 @@ _MIRRORED = textwrap.dedent("""
     X[y == "dog"] //= 4
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():  # scikeras builds the network inside fit
-        clf = DeepCNNClassifier(epochs=2, filters=4, dense_units=4, random_state=0).fit(X, y)
+        # 48 training and 16 validation images in batches of 16: every batch
+        # splits evenly over the two replicas (uneven last batches fail in
+        # TensorFlow's cross-replica sum on CPU devices).
+        clf = DeepCNNClassifier(
+            epochs=2, batch_size=16, validation_fraction=0.25, filters=4, dense_units=4,
+            random_state=0,
+        ).fit(X, y)
     assert strategy.num_replicas_in_sync == 2
     assert clf.model_.distribute_strategy is strategy
     assert "Mirrored" in type(clf.model_.weights[0].value).__name__, type(clf.model_.weights[0].value)
