@@ -53,9 +53,9 @@ class TunedCNNClassifier(_CNNClassifierBase):
     images; AMD EPYC, 2 cores): see ``benchmarks/results_training.md``.
 """
         + _FIT_DOC.format(
-            n_conv_layers=4, filters="(32, 64, 128, 256)", convs_per_block=2,
+            n_conv_layers=4, filters="(16, 32, 64, 128)", convs_per_block=2,
             batch_normalization=True, global_pooling=True, dense_units=0, dropout=0.3,
-            optimizer="adamw", learning_rate=0.003, lr_schedule="cosine", epochs=20,
+            optimizer="adamw", learning_rate=0.003, lr_schedule="cosine", epochs=40,
             batch_size=64, augmentation="tuned_augmenter()", test_time_flip=True,
         ).replace(
             "    augmentation : ImageAugmenter, default=tuned_augmenter()\n",
@@ -90,7 +90,7 @@ class TunedCNNClassifier(_CNNClassifierBase):
         self,
         *,
         n_conv_layers=4,
-        filters=(32, 64, 128, 256),
+        filters=(16, 32, 64, 128),
         kernel_size=3,
         convs_per_block=2,
         batch_normalization=True,
@@ -100,7 +100,7 @@ class TunedCNNClassifier(_CNNClassifierBase):
         optimizer="adamw",
         learning_rate=0.003,
         lr_schedule="cosine",
-        epochs=20,
+        epochs=40,
         batch_size=64,
         augmentation="tuned",
         image_shape=None,
