@@ -19,7 +19,8 @@ reported apart: streaming pays it inside the epoch, the in-memory path before.
 ``Pipeline([ImageLoader, DeepCNNClassifier])`` on file paths, with
 ``n_jobs=1`` and ``n_jobs=2`` (joblib's loky backend), wall time of each.
 
-    .venv/bin/python benchmarks/bench_scaling.py stream [--n 25000] [--size 128]
+    .venv/bin/python benchmarks/bench_scaling.py stream [--n 25000] [--size 128] \
+        [--batch 64] [--modes stream,memory]
     .venv/bin/python benchmarks/bench_scaling.py search [--n-images 400]
 
 Prints a Markdown table and writes benchmarks/out/bench_scaling_<part>.json.
@@ -60,16 +61,16 @@ def _paths(data, n):
     return np.asarray(paths, dtype=object), y
 
 
-def _classifier(**kw):
+def _classifier(batch_size=64, **kw):
     from skcatdog import DeepCNNClassifier
 
     return DeepCNNClassifier(
-        filters=(16, 32, 32), dense_units=32, epochs=1, batch_size=64,
+        filters=(16, 32, 32), dense_units=32, epochs=1, batch_size=batch_size,
         validation_fraction=0.1, random_state=0, **kw,
     )
 
 
-def stream_worker(mode, data, n, size):
+def stream_worker(mode, data, n, size, batch):
     import keras
 
     from skcatdog import ImageLoader
@@ -92,21 +93,21 @@ def stream_worker(mode, data, n, size):
     if mode == "memory":
         X = ImageLoader(image_size=(size, size), cache=False, n_jobs=-1).transform(paths)
         decode_s = time.perf_counter() - t0
-        clf = _classifier(callbacks=[clock]).fit(X, y)
+        clf = _classifier(batch, callbacks=[clock]).fit(X, y)
     else:
         loader = ImageLoader(image_size=(size, size), cache=False)
-        clf = _classifier(callbacks=[clock], loader=loader).fit(paths, y)
+        clf = _classifier(batch, callbacks=[clock], loader=loader).fit(paths, y)
     total_s = time.perf_counter() - t0
     n_val = int(round(0.1 * n + 0.5))
     n_train = n - n_val
-    batch = 64
     steady = clock.batches[-1] - clock.batches[0]
     result = {
-        "mode": mode, "n": n, "size": size, "n_train": n_train,
+        "mode": mode, "n": n, "size": size, "batch_size": batch, "n_train": n_train,
         "decode_s": round(decode_s, 1),
         "epoch_s": round(clock.epoch_end - clock.epoch_start, 1),
         "train_images_per_s": round((len(clock.batches) - 1) * batch / steady, 1),
         "fit_plus_decode_s": round(total_s, 1),
+        "paths_per_s_end_to_end": round(n / total_s, 1),
         "val_accuracy": round(float(clf.history_["val_accuracy"][0]), 3),
         "rss_start_mb": round(rss_start / 1024),
         "peak_rss_mb": round(_status_kib("VmHWM") / 1024),
@@ -134,8 +135,10 @@ def _run_worker(args):
 
 def stream(args):
     results = []
-    for mode in ("stream", "memory"):
-        result = _run_worker(["_stream_worker", mode, args.data, str(args.n), str(args.size)])
+    for mode in args.modes.split(","):
+        result = _run_worker(
+            ["_stream_worker", mode, args.data, str(args.n), str(args.size), str(args.batch)]
+        )
         print(result, flush=True)
         results.append(result)
     by = {r["mode"]: r for r in results}
@@ -145,9 +148,11 @@ def stream(args):
     for r in results:
         print(f"| {r['mode']} | {r['decode_s']} | {r['epoch_s']} | {r['train_images_per_s']} | "
               f"{r['peak_rss_mb']} | {r['load_before']} -> {r['load_after']} |")
-    ratio = by["memory"]["train_images_per_s"] / by["stream"]["train_images_per_s"]
-    print(f"\nin-memory / streaming throughput: {ratio:.2f}x")
-    _save("stream", {"results": results, "memory_over_stream": round(ratio, 3)})
+    ratio = None
+    if len(by) == 2:
+        ratio = round(by["memory"]["train_images_per_s"] / by["stream"]["train_images_per_s"], 3)
+        print(f"\nin-memory / streaming throughput: {ratio:.2f}x")
+    _save(f"stream_b{args.batch}", {"results": results, "memory_over_stream": ratio})
 
 
 def search_worker(n_jobs, data, n_images):
@@ -198,8 +203,8 @@ def _save(part, payload):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "_stream_worker":
-        mode, data, n, size = sys.argv[2:6]
-        return stream_worker(mode, data, int(n), int(size))
+        mode, data, n, size, batch = sys.argv[2:7]
+        return stream_worker(mode, data, int(n), int(size), int(batch))
     if len(sys.argv) > 1 and sys.argv[1] == "_search_worker":
         n_jobs, data, n_images = sys.argv[2:5]
         return search_worker(int(n_jobs), data, int(n_images))
@@ -208,6 +213,8 @@ def main():
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--n", type=int, default=25_000)
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--modes", default="stream,memory")
     parser.add_argument("--n-images", type=int, default=400)
     args = parser.parse_args()
     stream(args) if args.part == "stream" else search(args)
