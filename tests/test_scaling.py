@@ -316,7 +316,8 @@ _MIRRORED = textwrap.dedent("""
         ).fit(X, y)
     assert strategy.num_replicas_in_sync == 2
     assert clf.model_.distribute_strategy is strategy
-    assert "Mirrored" in type(clf.model_.weights[0].value).__name__, type(clf.model_.weights[0].value)
+    variable = clf.model_.weights[0].value
+    assert "Mirrored" in type(variable).__name__, type(variable)
     print("proba", clf.predict_proba(X[:4]).shape)
 """)
 
