@@ -112,6 +112,7 @@ class TunedCNNClassifier(_CNNClassifierBase):
         warm_start=False,
         random_state=None,
         verbose=0,
+        loader=None,
         batch_norm_momentum=0.9,
         **kwargs,
     ):
