@@ -352,13 +352,13 @@ def _umask():
 
 
 def _write_json(path, document):
-    from skcatdog.report import atomic_write_text
+    from skcatdog._atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(document, indent=2, allow_nan=True) + "\n")
 
 
 def _write_history(path, history, best_epoch):
-    from skcatdog.report import atomic_write_text
+    from skcatdog._atomic import atomic_write_text
 
     keys = list(history)
     buffer = io.StringIO()
@@ -409,53 +409,38 @@ def _test_size(text):
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a fraction or a count, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected a fraction or a count, got {text!r}"
+            ) from None
         if not 0 < value < 1:
-            raise argparse.ArgumentTypeError(f"a fraction must be in (0, 1), got {text}")
+            raise argparse.ArgumentTypeError(
+                f"a fraction must be in (0, 1), got {text}"
+            ) from None
         return value
     if value < 1:
         raise argparse.ArgumentTypeError(f"a count must be at least 1, got {text}")
     return value
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text}")
-    return value
+def _number(convert, what, accept):
+    """An argparse type: ``convert`` the text, then check it with ``accept``."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
-    return value
-
-
-def _degrees(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected degrees in [0, 180], got {text!r}")
-    if not 0 <= value <= 180:
-        raise argparse.ArgumentTypeError(f"expected degrees in [0, 180], got {text}")
-    return value
-
-
-def _n_jobs(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an int (-1: all cores), got {text!r}")
-    if value == 0:
-        raise argparse.ArgumentTypeError("0 jobs has no meaning; use a positive int or -1")
-    return value
+_positive_int = _number(int, "a positive int", lambda v: v >= 1)
+_fraction = _number(float, "a number in [0, 1]", lambda v: 0 <= v <= 1)
+_degrees = _number(float, "degrees in [0, 180]", lambda v: 0 <= v <= 180)
+_n_jobs = _number(int, "a positive int or -1 (all cores)", lambda v: v != 0)
 
 
 def _train_run(args, data_dir, out, title):
@@ -643,7 +628,7 @@ def _expand_paths(inputs):
 def _cmd_predict(args):
     import numpy as np
 
-    from skcatdog.report import atomic_write_text
+    from skcatdog._atomic import atomic_write_text
 
     paths = _expand_paths(args.paths)
     if not paths:

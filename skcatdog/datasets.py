@@ -18,7 +18,6 @@ import hashlib
 import numbers
 import os
 import re
-import tempfile
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter
 from sklearn.utils import Bunch, check_random_state
+
+from skcatdog._atomic import atomic_write_bytes
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -616,22 +617,6 @@ def get_data_home(data_home=None):
     return data_home
 
 
-def _write_atomic(target, data):
-    # A hidden temp name in the same folder: os.replace is then atomic, and a
-    # leftover from an interrupted run is ignored by load_image_dataset.
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _jpeg_bytes(pixels):
     buffer = BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
@@ -723,11 +708,11 @@ def load_demo(
         folder.mkdir(parents=True, exist_ok=True)
         for name, pixels in zip(names, images):
             if not (folder / name).is_file():
-                _write_atomic(folder / name, _jpeg_bytes(pixels))
+                atomic_write_bytes(folder / name, _jpeg_bytes(pixels))
         table = pd.DataFrame(boxes, columns=["top", "left", "bottom", "right"])
         table.insert(0, "file", names)
         # written last: its presence marks a complete folder
-        _write_atomic(boxes_file, table.to_csv(index=False).encode())
+        atomic_write_bytes(boxes_file, table.to_csv(index=False).encode())
 
     dataset = load_image_dataset(folder, on_unlabeled="raise")
     box_table = pd.read_csv(boxes_file, index_col="file")

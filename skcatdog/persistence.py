@@ -341,7 +341,7 @@ def save_model(estimator, path):
     >>> np.array_equal(again.predict_proba(X), clf.predict_proba(X))
     True
     """
-    from skcatdog.report import atomic_write_bytes
+    from skcatdog._atomic import atomic_write_bytes
 
     _check_fitted(estimator)
     path = Path(path)

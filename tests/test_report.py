@@ -14,7 +14,8 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from skcatdog.report import atomic_write_bytes, atomic_write_text, compute_metrics, write_report
+from skcatdog._atomic import atomic_write_bytes, atomic_write_text
+from skcatdog.report import compute_metrics, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
