@@ -34,7 +34,12 @@ __all__ = ["MODELS", "main"]
 MODELS = {
     "simple": "skcatdog.models.SimpleCNNClassifier",
     "deep": "skcatdog.models.DeepCNNClassifier",
+    "tuned": "skcatdog.tuned.TunedCNNClassifier",
 }
+
+#: The notebook's augmentation, used by models that come without their own.
+NOTEBOOK_AUGMENTATION = {"shear_range": 0.1, "zoom_range": 0.1, "rotation_range": 0.0,
+                         "horizontal_flip": True}
 
 #: Files a run folder holds (besides the report's PNGs).
 MODEL_FILE = "model.skcatdog"
@@ -455,6 +460,13 @@ def _train_run(args, data_dir, out, title):
 
     progress = not args.quiet
     run = _RunFolder(out)  # refuse a bad --out before the long work
+    model_class = _model_class(args.model)
+    # Options left out take the model's own defaults (the tuned network has its
+    # own epochs, batch size, augmentation and image size).
+    defaults = model_class().get_params()
+    args.image_size = args.image_size or getattr(model_class, "default_image_size", (50, 50))
+    args.epochs = args.epochs or defaults["epochs"]
+    args.batch_size = args.batch_size or defaults["batch_size"]
     loader = ImageLoader(image_size=args.image_size, n_jobs=args.n_jobs)
     start = time.perf_counter()
     paths, X, y, skipped = _labelled_pixels(data_dir, loader, progress)
@@ -474,9 +486,13 @@ def _train_run(args, data_dir, out, title):
         ) from None
 
     _import_tensorflow()
-    augmentation = ImageAugmenter(shear_range=args.shear, zoom_range=args.zoom,
-                                  rotation_range=args.rotation, horizontal_flip=args.flip)
-    clf = _model_class(args.model)(
+    given = {name: value for name, value in [
+        ("shear_range", args.shear), ("zoom_range", args.zoom),
+        ("rotation_range", args.rotation), ("horizontal_flip", args.flip)] if value is not None}
+    augmentation = defaults["augmentation"]
+    if given or augmentation is None:
+        augmentation = ImageAugmenter(**{**NOTEBOOK_AUGMENTATION, **given})
+    clf = model_class(
         epochs=args.epochs, batch_size=args.batch_size, augmentation=augmentation,
         random_state=args.random_state, callbacks=[_epoch_bar(args.epochs, progress)],
     )
@@ -502,8 +518,8 @@ def _train_run(args, data_dir, out, title):
         "skipped": [{"path": p, "reason": r} for p, r in skipped],
         "parameters": {
             "model": args.model, "image_size": list(args.image_size), "epochs": args.epochs,
-            "batch_size": args.batch_size, "shear": args.shear, "zoom": args.zoom,
-            "rotation": args.rotation, "flip": args.flip, "test_size": args.test_size,
+            "batch_size": args.batch_size, "augmentation": repr(augmentation),
+            "test_size": args.test_size,
             "random_state": args.random_state, "n_jobs": args.n_jobs,
         },
         "estimator": repr(pipeline),
@@ -680,23 +696,29 @@ def _add_common(parser):
 
 def _add_training(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="deep",
-                        help="the network: the notebook's one-block 'simple' CNN or its "
-                             "three-block 'deep' CNN (default: deep)")
-    parser.add_argument("--image-size", type=_image_size, default=(50, 50), metavar="N|HxW",
-                        help="images are resized to N x N (or H x W) pixels (default 50)")
-    parser.add_argument("--epochs", type=_positive_int, default=17, metavar="N",
-                        help="passes over the training images (default 17); the weights of "
-                             "the epoch with the best validation accuracy are kept")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
-                        help="images per gradient step (default 32)")
-    group = parser.add_argument_group("augmentation (training only, fresh every epoch)")
-    group.add_argument("--shear", type=_fraction, default=0.1, metavar="F",
+                        help="the network: the notebook's one-block 'simple' CNN, its "
+                             "three-block 'deep' CNN, or the 'tuned' network "
+                             "(benchmarks/RESULTS.md) (default: deep)")
+    parser.add_argument("--image-size", type=_image_size, default=None, metavar="N|HxW",
+                        help="images are resized to N x N (or H x W) pixels (default 50; "
+                             "64 for --model tuned)")
+    parser.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                        help="passes over the training images (default: the model's, 17 "
+                             "for simple and deep); the weights of the epoch with the best "
+                             "validation accuracy are kept")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                        help="images per gradient step (default: the model's, 32 for "
+                             "simple and deep)")
+    group = parser.add_argument_group(
+        "augmentation (training only, fresh every epoch; without these options: the "
+        "notebook's shear 0.1, zoom 0.1 and flips, or the tuned model's own)")
+    group.add_argument("--shear", type=_fraction, default=None, metavar="F",
                        help="random shear, a fraction of the image size (default 0.1)")
-    group.add_argument("--zoom", type=_fraction, default=0.1, metavar="F",
+    group.add_argument("--zoom", type=_fraction, default=None, metavar="F",
                        help="random zoom in or out by up to this fraction (default 0.1)")
-    group.add_argument("--rotation", type=_degrees, default=0.0, metavar="DEG",
+    group.add_argument("--rotation", type=_degrees, default=None, metavar="DEG",
                        help="random rotation by up to this many degrees (default 0)")
-    group.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True,
+    group.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                        help="random horizontal flips (default: --flip)")
     parser.add_argument("--test-size", type=_test_size, default=0.2, metavar="F|N",
                         help="held-out test images: a fraction in (0, 1) or a count "

@@ -205,7 +205,8 @@ def test_train_metrics_json(trained):
     assert set(metrics["timings"]) >= {"load_seconds", "train_seconds", "evaluate_seconds"}
     assert metrics["parameters"]["epochs"] == 2
     assert metrics["parameters"]["image_size"] == [16, 16]
-    assert metrics["parameters"]["shear"] == 0.1 and metrics["parameters"]["flip"] is True
+    augmentation = metrics["parameters"]["augmentation"]
+    assert "shear_range=0.1" in augmentation and "horizontal_flip=True" in augmentation
     assert metrics["versions"]["tensorflow"]
     history = list(csv.DictReader(io.StringIO((out / "history.csv").read_text())))
     assert len(history) == 2
@@ -374,3 +375,17 @@ def test_killed_first_train_leaves_no_folder(data_dir, tmp_path):
                     "epoch 1/", signal.SIGKILL)
     assert not out.exists()
     assert all(p.name.startswith(".run.tmp-") for p in tmp_path.iterdir())
+
+
+def test_tuned_model_takes_its_own_defaults(data_dir, tmp_path, capsys):
+    from skcatdog import cli
+    from skcatdog.tuned import TunedCNNClassifier
+
+    out = tmp_path / "tuned"
+    assert cli.main(["train", str(data_dir), "--model", "tuned", "--epochs", "1",
+                     "--image-size", "16", "--out", str(out), "--quiet"]) == 0
+    parameters = json.loads((out / "metrics.json").read_text())["parameters"]
+    defaults = TunedCNNClassifier().get_params()
+    assert parameters["model"] == "tuned" and parameters["epochs"] == 1
+    assert parameters["batch_size"] == defaults["batch_size"]
+    assert parameters["augmentation"] == repr(defaults["augmentation"])
