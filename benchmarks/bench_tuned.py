@@ -179,6 +179,7 @@ def cmd_final(args):
     runs = []
     for seed in args.seeds:
         extra = {"epochs": args.epochs} if args.epochs else {}
+        extra.update(args.set or {})
         clf = TunedCNNClassifier(validation_fraction=P.VALIDATION_FRACTION, random_state=seed,
                                  verbose=args.verbose, **extra)
         load = P.load_average()[0]
@@ -196,7 +197,7 @@ def cmd_final(args):
         print(f"tuned seed={seed}: test {acc:.4f} val {runs[-1]['val_accuracy']:.4f} "
               f"(epoch {runs[-1]['best_epoch']}) fit {fit_s:.0f} s load {load:.1f}", flush=True)
         P.write_json("bench_tuned_final_partial_s" + "-".join(map(str, args.seeds))
-                     + (f"_e{args.epochs}" if args.epochs else ""),
+                     + (f"_e{args.epochs}" if args.epochs else "") + ("_alt" if args.set else ""),
                      {"runs": runs, "params": repr(clf)})
     acc = np.array([r["test_accuracy"] for r in runs])
     summary = {"test_acc_mean": float(acc.mean()),
@@ -207,7 +208,8 @@ def cmd_final(args):
                          "epochs", "fit_s", "load_1min_before"])
     print(summary)
     return {"params": repr(TunedCNNClassifier(**({"epochs": args.epochs} if args.epochs else {}))),
-            "image_size": TUNED_IMAGE_SIZE, "decode_s": decode_s, "runs": runs,
+            "overrides": repr(args.set), "image_size": TUNED_IMAGE_SIZE, "decode_s": decode_s,
+            "runs": runs,
             "summary": summary}
 
 
@@ -223,7 +225,8 @@ def cmd_plot(args):
     accuracy = json.loads((P.OUT_DIR / "bench_accuracy.json").read_text())
     # final runs may be split over processes (--seeds 0, --seeds 1, ...): merge them
     tuned = {"runs": sorted({r["random_state"]: r for f in sorted(
-        P.OUT_DIR.glob("bench_tuned_final_s*.json")) if "partial" not in f.name and "_e" not in f.name
+        P.OUT_DIR.glob("bench_tuned_final_s*.json"))
+        if "partial" not in f.name and "_e" not in f.name and "_alt" not in f.name
         for r in json.loads(f.read_text())["runs"]}.values(), key=lambda r: r["random_state"])}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True, layout="constrained")
     runs = {"simple (notebook)": [r for r in accuracy["runs"] if r["model"] == "simple"],
@@ -274,6 +277,8 @@ def main(argv=None):
     f.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     f.add_argument("--epochs", type=int, default=None, help="override the tuned default")
     f.add_argument("--verbose", type=int, default=0)
+    f.add_argument("--set", type=eval, default=None,
+                   help="dict of parameters overriding the tuned defaults (an alternative)")
     sub.add_parser("plot")
     for q in (p, s, f):
         q.add_argument("--json", default=None)
@@ -286,7 +291,8 @@ def main(argv=None):
     record["environment"]["load_average_end"] = P.load_average()
     suffix = {"search": f"_stage{getattr(args, 'stage', '')}",
               "final": "_s" + "-".join(map(str, getattr(args, "seeds", [])))
-              + (f"_e{args.epochs}" if getattr(args, "epochs", None) else "")}.get(args.command, "")
+              + (f"_e{args.epochs}" if getattr(args, "epochs", None) else "")
+              + ("_alt" if getattr(args, "set", None) else "")}.get(args.command, "")
     P.write_json(f"bench_tuned_{args.command}{suffix}", record, args.json)
     return record
 
