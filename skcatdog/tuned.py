@@ -90,6 +90,9 @@ class TunedCNNClassifier(_CNNClassifierBase):
 """
     )
 
+    #: The image size to load for this network (read by the command line).
+    default_image_size = TUNED_IMAGE_SIZE
+
     def __init__(
         self,
         *,
