@@ -460,6 +460,7 @@ def _train_run(args, data_dir, out, title):
 
     progress = not args.quiet
     run = _RunFolder(out)  # refuse a bad --out before the long work
+    _import_tensorflow()  # quietly, before the model classes import it
     model_class = _model_class(args.model)
     # Options left out take the model's own defaults (the tuned network has its
     # own epochs, batch size, augmentation and image size).
@@ -485,7 +486,6 @@ def _train_run(args, data_dir, out, title):
             f"on both sides: {exc}"
         ) from None
 
-    _import_tensorflow()
     given = {name: value for name, value in [
         ("shear_range", args.shear), ("zoom_range", args.zoom),
         ("rotation_range", args.rotation), ("horizontal_flip", args.flip)] if value is not None}

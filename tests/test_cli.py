@@ -110,7 +110,7 @@ def test_python_m_skcatdog_help():
 
 
 def test_models_registry():
-    assert set(MODELS) == {"simple", "deep"}
+    assert set(MODELS) == {"simple", "deep", "tuned"}
     from skcatdog.cli import _model_class
 
     assert _model_class("deep").__name__ == "DeepCNNClassifier"
