@@ -16,7 +16,7 @@ demo: $(BIN)/skcatdog
 	$(BIN)/skcatdog demo --out runs/demo
 
 test: $(BIN)/skcatdog
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 docs: $(BIN)/skcatdog
 	$(BIN)/pip install --quiet -e ".[test,docs]"
