@@ -19,6 +19,7 @@ _LAZY = {
     "ImageAugmenter": "skcatdog.augmentation",
     "SimpleCNNClassifier": "skcatdog.models",
     "DeepCNNClassifier": "skcatdog.models",
+    "TunedCNNClassifier": "skcatdog.tuned",
     "TrainingHistoryDisplay": "skcatdog.plotting",
     "FeatureMapsDisplay": "skcatdog.plotting",
     "SaliencyDisplay": "skcatdog.plotting",

@@ -383,9 +383,11 @@ def test_tuned_model_takes_its_own_defaults(data_dir, tmp_path, capsys):
 
     out = tmp_path / "tuned"
     assert cli.main(["train", str(data_dir), "--model", "tuned", "--epochs", "1",
-                     "--image-size", "16", "--out", str(out), "--quiet"]) == 0
+                     "--image-size", "16", "--test-size", "8", "--validation-size", "4",
+                     "--out", str(out), "--quiet"]) == 0
     parameters = json.loads((out / "metrics.json").read_text())["parameters"]
     defaults = TunedCNNClassifier().get_params()
     assert parameters["model"] == "tuned" and parameters["epochs"] == 1
     assert parameters["batch_size"] == defaults["batch_size"]
     assert parameters["augmentation"] == repr(defaults["augmentation"])
+    assert parameters["validation_size"] == 4
