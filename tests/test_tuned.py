@@ -13,9 +13,10 @@ def test_tuned_defaults_clone_and_build():
     X = rng.randint(0, 256, size=(20, 16, 16, 3)).astype(np.uint8)
     y = np.array(["cat", "dog"] * 10)
     fitted = TunedCNNClassifier(epochs=1, batch_norm_momentum=0.8, random_state=0).fit(X, y)
-    momenta = [layer.momentum for layer in fitted.model_.layers if hasattr(layer, "moving_variance")]
+    layers = fitted.model_.layers
+    momenta = [layer.momentum for layer in layers if hasattr(layer, "moving_variance")]
     assert len(momenta) == 8 and set(momenta) == {0.8}
-    names = [layer.name for layer in fitted.model_.layers]
-    assert {"random_rotation", "random_zoom", "random_translation", "random_contrast"} <= set(names)
+    names = {layer.name for layer in layers}
+    assert {"random_rotation", "random_zoom", "random_translation", "random_contrast"} <= names
     assert fitted.augmentation == "tuned"  # the string stays; the layers came from it
     assert isinstance(tuned_augmenter(), ImageAugmenter)
