@@ -3,7 +3,7 @@
 Its defaults were chosen by ``benchmarks/bench_tuned.py`` (a documented
 sequence of small searches scored on validation images only, never on the
 test images) under a budget of 15 minutes of training on a 2-core CPU; see
-``benchmarks/results_training.md`` for the candidates and scores. Feed it
+``benchmarks/RESULTS.md`` for the candidates and scores. Feed it
 images of :data:`TUNED_IMAGE_SIZE`::
 
     Pipeline([("load", ImageLoader(image_size=TUNED_IMAGE_SIZE)),
@@ -54,7 +54,7 @@ class TunedCNNClassifier(_CNNClassifierBase):
     0.847 and 0.833 for ``random_state`` 0, 1, 2 (mean 0.843; the notebook's
     deep network scored 0.739 on the same split), in about 790 CPU-seconds of
     training each, roughly 7-8 minutes on an idle 2-core machine. The choices
-    and their validation scores are in ``benchmarks/results_training.md``.
+    and their validation scores are in ``benchmarks/RESULTS.md``.
 """
         + _FIT_DOC.format(
             n_conv_layers=4, filters="(16, 32, 64, 128)", convs_per_block=2,
