@@ -133,10 +133,6 @@ def build_cnn(
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def _as_images(X, image_shape):
-    return to_images(X, image_shape)
-
-
 def _streaming():
     # Imported on use: only classifiers given a loader need it.
     from skcatdog import streaming
@@ -299,7 +295,7 @@ class _CNNClassifierBase(KerasClassifier):
         """Reshape flat rows into the images the Keras model takes."""
         if self.loader is not None:  # X holds paths (skcatdog.streaming)
             return _streaming().feature_encoder()
-        return FunctionTransformer(_as_images, kw_args={"image_shape": self.image_shape_})
+        return FunctionTransformer(to_images, kw_args={"image_shape": self.image_shape_})
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         if self.loader is not None:  # X holds paths (skcatdog.streaming)
