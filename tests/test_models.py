@@ -270,3 +270,10 @@ def test_shear_augmentation_survives_pickling(toy_images):
                               **SMALL).fit(X, y)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_batch_norm_momentum_reaches_the_layers():
+    model = build_cnn((8, 8, 3), 2, n_conv_layers=2, filters=4, batch_normalization=True,
+                      batch_norm_momentum=0.8)
+    momenta = [layer.momentum for layer in model.layers if hasattr(layer, "moving_variance")]
+    assert momenta == [0.8, 0.8]
