@@ -10,6 +10,7 @@ parameter, so ``GridSearchCV`` can tune it.
 import copy
 import inspect
 import math
+import random
 import warnings
 from numbers import Integral, Real
 
@@ -52,6 +53,7 @@ def build_cnn(
     dense_units=128,
     dropout=0.5,
     augmentation_layers=(),
+    seed=None,
 ):
     """Build (uncompiled) the Keras network behind the classifiers.
 
@@ -77,6 +79,13 @@ def build_cnn(
         As in :class:`DeepCNNClassifier`.
     augmentation_layers : sequence of keras.layers.Layer, default=()
         Applied first, to pixels in ``[0, 255]``.
+    seed : int or None, default=None
+        Seeds the initial weights and the dropout masks. Each random layer gets
+        its own seed, drawn from ``random.Random(seed)`` in the order Keras
+        would draw them from Python's global ``random`` after
+        ``random.seed(seed)`` -- the same network, without reading global
+        state that other threads (a Dask worker's event loop, for one) also
+        draw from. ``None``: Keras' defaults.
 
     Returns
     -------
@@ -96,6 +105,15 @@ def build_cnn(
     import keras
     from keras import layers
 
+    seeds = random.Random(seed) if seed is not None else None
+
+    def layer_seed():
+        # keras.random.make_default_seed's draw, from our own generator
+        return None if seeds is None else seeds.randint(1, int(1e9))
+
+    def kernel_initializer():
+        return keras.initializers.GlorotUniform(seed=layer_seed())
+
     inputs = keras.Input(shape=tuple(image_shape), name="input")
     x = inputs
     for layer in augmentation_layers:
@@ -108,13 +126,13 @@ def build_cnn(
             name = f"conv{block}_{i}"
             if batch_normalization:
                 x = layers.Conv2D(n_filters, kernel_size, padding=padding, use_bias=False,
-                                  name=name)(x)
+                                  kernel_initializer=kernel_initializer(), name=name)(x)
                 x = layers.BatchNormalization(momentum=batch_norm_momentum,
                                               name=f"bn{block}_{i}")(x)
                 x = layers.ReLU(name=f"relu{block}_{i}")(x)
             else:
                 x = layers.Conv2D(n_filters, kernel_size, padding=padding, activation="relu",
-                                  name=name)(x)
+                                  kernel_initializer=kernel_initializer(), name=name)(x)
             if padding == "valid":
                 height, width = height - kernel_size + 1, width - kernel_size + 1
         if min(height, width) >= 2:
@@ -125,13 +143,16 @@ def build_cnn(
     else:
         x = layers.Flatten(name="flatten")(x)
     if dense_units:
-        x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+        x = layers.Dense(dense_units, activation="relu", kernel_initializer=kernel_initializer(),
+                         name="dense")(x)
     if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Dropout(dropout, seed=layer_seed(), name="dropout")(x)
     if n_classes == 2:
-        outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
+        outputs = layers.Dense(1, activation="sigmoid", kernel_initializer=kernel_initializer(),
+                               name="output")(x)
     else:
-        outputs = layers.Dense(n_classes, activation="softmax", name="output")(x)
+        outputs = layers.Dense(n_classes, activation="softmax",
+                               kernel_initializer=kernel_initializer(), name="output")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
@@ -245,7 +266,9 @@ class _CNNClassifierBase(KerasClassifier):
 
     def _keras_build_fn(self, meta):
 
-        seed = self.random_state if isinstance(self.random_state, Integral) else None
+        # The integer scikeras seeds this fit with (drawn from a RandomState
+        # instance when one was given); None leaves Keras unseeded.
+        seed = getattr(self, "_random_state", None)
         augmentation_layers = (
             self.augmentation.build_layers(seed=seed) if self.augmentation is not None else []
         )
@@ -262,6 +285,10 @@ class _CNNClassifierBase(KerasClassifier):
             dense_units=self.dense_units,
             dropout=self.dropout,
             augmentation_layers=augmentation_layers,
+            # scikeras seeds Python's global random with this seed, but another
+            # thread (a Dask worker's event loop) may draw from it mid-build: the
+            # network takes the same seeds from a generator nobody else shares.
+            seed=seed,
         )
         binary = meta["n_classes_"] == 2
         model.compile(

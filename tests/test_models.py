@@ -1,5 +1,6 @@
 import copy
 import pickle
+import random
 
 import joblib
 import numpy as np
@@ -160,6 +161,24 @@ def test_round_trips_and_seeds_give_same_predictions(fitted_deep, toy_images, tm
     np.testing.assert_allclose(clone(fitted_deep).fit(X, y).predict_proba(X), expected)
     other_seed = clone(fitted_deep).set_params(random_state=1).fit(X, y)
     assert not np.allclose(other_seed.predict_proba(X), expected)
+
+
+def test_seeded_fit_ignores_draws_from_pythons_global_random(
+    fitted_deep, toy_images, monkeypatch
+):
+    # scikeras seeds Python's global random; in a Dask worker the event loop's
+    # thread draws from it too, while the network is being built. Simulate that
+    # draw: the seeded network must not change (issue 7's Dask defect).
+    X, y = toy_images
+    seed = random.seed
+
+    def seed_then_another_thread_draws(*args, **kwargs):
+        seed(*args, **kwargs)
+        random.random()
+
+    monkeypatch.setattr(random, "seed", seed_then_another_thread_draws)
+    refit = clone(fitted_deep).fit(X, y)
+    np.testing.assert_array_equal(refit.predict_proba(X), fitted_deep.predict_proba(X))
 
 
 def test_augmentation_trains_only_and_is_grid_searchable(toy_images):
