@@ -25,7 +25,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("SKCATDOG_DATA", REPO.parent / "shared" / "data")) / "dogs-vs-cats-6k"
+DATA_DIR = (Path(os.environ.get("SKCATDOG_DATA", REPO.parent / "shared" / "data"))
+            / "dogs-vs-cats-6k")
 OUT_DIR = REPO / "benchmarks" / "out"
 
 TEST_SIZE = 575

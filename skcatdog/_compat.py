@@ -15,9 +15,9 @@ import contextlib
 import os
 
 import numpy as np
-from scipy.sparse import issparse
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
+from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets

@@ -166,7 +166,8 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
         if self.rotation_range:
             out.append(
                 layers.RandomRotation(
-                    self.rotation_range / 360, fill_mode=fill, seed=seed + 1, name="random_rotation"
+                    self.rotation_range / 360, fill_mode=fill, seed=seed + 1,
+                    name="random_rotation",
                 )
             )
         if self.shear_range:
@@ -181,7 +182,9 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
             )
         if self.zoom_range:
             z = self.zoom_range
-            out.append(layers.RandomZoom((-z, z), fill_mode=fill, seed=seed + 4, name="random_zoom"))
+            out.append(
+                layers.RandomZoom((-z, z), fill_mode=fill, seed=seed + 4, name="random_zoom")
+            )
         if self.contrast_range:
             out.append(
                 layers.RandomContrast(self.contrast_range, seed=seed + 5, name="random_contrast")

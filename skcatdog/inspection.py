@@ -77,7 +77,7 @@ def _one_image(estimator, image):
 
 
 def _predict_proba(estimator, X, n):
-    """``predict_proba`` as ``(n, n_classes)``: scikeras returns ``(n_classes,)`` for one sample."""
+    """``predict_proba`` as ``(n, n_classes)`` (scikeras gives ``(n_classes,)`` for one)."""
     proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
     return proba.reshape(n, -1) if proba.ndim == 1 and n == 1 else proba
 

@@ -27,7 +27,8 @@ def fitted_deep(toy_images):
     from skcatdog import DeepCNNClassifier
 
     X, y = toy_images
-    return DeepCNNClassifier(epochs=3, filters=(8, 16, 16), dense_units=16, random_state=0).fit(X, y)
+    clf = DeepCNNClassifier(epochs=3, filters=(8, 16, 16), dense_units=16, random_state=0)
+    return clf.fit(X, y)
 
 
 # -- inspection / plotting / report (issue 4) ---------------------------------

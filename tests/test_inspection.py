@@ -130,7 +130,7 @@ def test_grad_cam_looks_at_the_animal(shapes_clf, shapes_data):
     falls on the animal. Measured: last conv 80% peak inside / 74% mean higher
     inside; conv2_1 96% / 88% (86% test accuracy)."""
     _, (X, y, boxes) = shapes_data
-    box_area = np.mean([(b - t) * (r - l) for t, l, b, r in boxes]) / (48 * 48)
+    box_area = np.mean([(b - t) * (r - left) for t, left, b, r in boxes]) / (48 * 48)
     assert box_area < 0.35
     peak, mean = _cam_on_object(grad_cam(shapes_clf, X), boxes)
     assert peak >= 0.65, peak

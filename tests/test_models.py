@@ -57,7 +57,8 @@ def test_fitted_model_is_compiled_as_the_notebook(fitted_deep):
 
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 7, 1), (5, 5, 3), (64, 48, 3)])
 def test_any_image_size_builds(shape):
-    model = build_cnn(shape, 3, n_conv_layers=4, filters=4, dense_units=4, batch_normalization=True)
+    model = build_cnn(shape, 3, n_conv_layers=4, filters=4, dense_units=4,
+                      batch_normalization=True)
     assert model.output_shape == (None, 3)
 
 
@@ -223,7 +224,8 @@ def test_predict_before_fit():
 
 
 def test_wrong_feature_count_and_shape(fitted_deep):
-    with pytest.raises(ValueError, match="X has 300 features, but DeepCNNClassifier is expecting 768"):
+    expected = "X has 300 features, but DeepCNNClassifier is expecting 768"
+    with pytest.raises(ValueError, match=expected):
         fitted_deep.predict(np.zeros((2, 300)))
     with pytest.raises(ValueError, match=r"images of shape \(16, 8, 6\)"):
         fitted_deep.predict(np.zeros((2, 16, 8, 6)))

@@ -7,8 +7,7 @@ from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 
-from skcatdog import DeepCNNClassifier, ImageAugmenter, ImageLoader
-from skcatdog import loading
+from skcatdog import DeepCNNClassifier, ImageAugmenter, ImageLoader, loading
 from skcatdog.datasets import load_image_dataset
 
 TINY = dict(filters=(4, 8, 8), dense_units=8, epochs=2, batch_size=16)
