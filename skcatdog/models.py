@@ -430,7 +430,7 @@ class _CNNClassifierBase(KerasClassifier):
         self._fit_callbacks = [*user_callbacks, best]
         if self.loader is not None:  # paths become batches decoded on the fly
             X, y, sample_weight, kwargs = _streaming().fit_arguments(
-                self, X, y, sample_weight, kwargs
+                self, X, y, sample_weight, kwargs, n_epochs=epochs - initial_epoch
             )
         try:
             super()._fit_keras_model(
@@ -439,6 +439,9 @@ class _CNNClassifierBase(KerasClassifier):
             )
         finally:
             self._fit_callbacks = user_callbacks
+            for batches in (X, kwargs.get("validation_data")):
+                if hasattr(batches, "close"):  # streaming: drop the decoded-pixel files
+                    batches.close()
         self.history_ = dict(self.history_)
         scores = self.history_.get(monitor, [])
         self.best_epoch_ = int(np.argmax(scores)) if monitor == "val_accuracy" else len(scores) - 1

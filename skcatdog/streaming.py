@@ -23,13 +23,29 @@ on the current one, so decoding and training overlap. Memory holds the
 network, one queue of decoded batches (``max_queue_size`` batches) and the
 paths -- not the data set.
 
-A loader with ``cache=True`` keeps the decoded images in the per-process
-cache up to ``skcatdog.loading.CACHE_MAX_BYTES`` (1 GiB): later epochs then
-read memory instead of decoding. For a data set larger than memory, pass
-``cache=False``.
+Decoding a JPEG costs far more than reading its decoded pixels back, and on a
+small machine it competes with training for the same cores. So when a fit
+runs more than one epoch, each image is decoded once: its pixels go to a
+temporary file on disk (``height * width * channels`` bytes per image: 1.2 GB
+for 25,000 images at 128x128), and later epochs read them back from there,
+as ``tf.data.Dataset.cache(filename)`` does. The file is created in
+:func:`tempfile.gettempdir` (set ``TMPDIR`` to choose the disk), is unlinked
+from the start -- the operating system removes it when the fit ends, even if
+the process is killed -- and is never mapped into memory: the pixels are read
+with ``os.preadv`` into each batch, so they do not count towards the
+process's resident memory. If the disk fills up, a warning says so and the
+remaining images are decoded every epoch instead.
+
+A loader with ``cache=True`` also keeps the decoded images in the
+per-process memory cache, up to ``skcatdog.loading.CACHE_MAX_BYTES`` (1 GiB).
+For a data set larger than memory, pass ``cache=False``.
 """
 
 import math
+import os
+import tempfile
+import threading
+import warnings
 from numbers import Integral
 
 import keras
@@ -55,6 +71,68 @@ def _n_workers(loader):
     # network trains on the other; the loader's n_jobs asks for more.
     n_jobs = loader.get_params().get("n_jobs") if hasattr(loader, "get_params") else None
     return max(2, _effective_n_jobs(n_jobs))
+
+
+class _DecodedRows:
+    """Decoded pixel rows in an unlinked temporary file, read back by index.
+
+    Rows are written (``os.pwrite``) and read (``os.preadv``) at their own
+    offsets, so the worker threads of a PyDataset can use the file side by
+    side: within an epoch each row belongs to one batch. A row is marked
+    stored only once it is completely written.
+    """
+
+    def __init__(self, n_rows, directory=None):
+        self.stored = np.zeros(n_rows, dtype=bool)
+        self.directory = directory
+        self._file = None
+        self._row = None  # (n_values, dtype) of one row, from the first write
+        self._full = False
+        self._lock = threading.Lock()
+
+    def read(self, idx):
+        n_values, dtype = self._row
+        rows = np.empty((len(idx), n_values), dtype=dtype)
+        size = rows.itemsize * n_values
+        fd = self._file.fileno()
+        for k, i in enumerate(idx):
+            got = os.preadv(fd, [rows[k]], int(i) * size)
+            if got != size:  # pragma: no cover - the file is ours alone
+                raise OSError(f"short read of decoded image {i}: {got} of {size} bytes")
+        return rows
+
+    def write(self, idx, rows):
+        rows = np.ascontiguousarray(rows)
+        with self._lock:
+            if self._full:
+                return
+            if self._file is None:
+                self._row = (rows.shape[1], rows.dtype)
+                self._file = tempfile.TemporaryFile(prefix="skcatdog-decoded-",
+                                                    dir=self.directory)
+        if (rows.shape[1], rows.dtype) != self._row:
+            return  # a loader whose rows change shape: keep decoding
+        size = rows.itemsize * rows.shape[1]
+        fd = self._file.fileno()
+        try:
+            for k, i in enumerate(idx):
+                os.pwrite(fd, rows[k], int(i) * size)
+                self.stored[i] = True
+        except OSError as error:
+            with self._lock:
+                if not self._full:
+                    self._full = True
+                    folder = self.directory or tempfile.gettempdir()
+                    warnings.warn(
+                        f"Cannot keep decoded images in a temporary file in {folder!r}: "
+                        f"{error}. The remaining images are decoded again every epoch; set "
+                        "TMPDIR to a disk with room for them.",
+                        RuntimeWarning, stacklevel=2,
+                    )
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
 
 
 class ImageBatches(keras.utils.PyDataset):
@@ -91,11 +169,16 @@ class ImageBatches(keras.utils.PyDataset):
         least 2.
     max_queue_size : int, default=4
         Decoded batches waiting for the network.
+    keep_decoded : bool, default=False
+        Decode each file once: keep its pixels in an unlinked temporary file
+        (in :func:`tempfile.gettempdir`) and read them from there the next
+        time the file's batch comes round.
     """
 
     def __init__(
         self, paths, loader, image_shape, batch_size=32, *, y=None, sample_weight=None,
         shuffle=False, random_state=None, flip=False, workers=None, max_queue_size=4,
+        keep_decoded=False,
     ):
         super().__init__(
             workers=_n_workers(loader) if workers is None else workers,
@@ -112,6 +195,7 @@ class ImageBatches(keras.utils.PyDataset):
         self.flip = flip
         self._rng = np.random.RandomState(random_state)
         self._order = self._rng.permutation(len(self.paths)) if shuffle else None
+        self._decoded = _DecodedRows(len(self.paths)) if keep_decoded else None
 
     def __len__(self):
         return math.ceil(len(self.paths) / self.batch_size)
@@ -121,8 +205,7 @@ class ImageBatches(keras.utils.PyDataset):
             raise IndexError(f"batch {index} of {len(self)}")
         rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
         idx = self._order[rows] if self._order is not None else np.arange(len(self.paths))[rows]
-        images = np.asarray(self.loader.transform(self.paths[idx]))
-        images = images.reshape(-1, *self.image_shape)
+        images = self._pixels(idx).reshape(-1, *self.image_shape)
         if self.flip:
             images = np.concatenate([images, images[:, :, ::-1]])
         if self.y is None:
@@ -131,9 +214,29 @@ class ImageBatches(keras.utils.PyDataset):
             return images, self.y[idx]
         return images, self.y[idx], self.sample_weight[idx]
 
+    def _pixels(self, idx):
+        if self._decoded is None:
+            return np.asarray(self.loader.transform(self.paths[idx]))
+        stored = self._decoded.stored[idx]
+        if stored.all():
+            return self._decoded.read(idx)
+        fresh = np.asarray(self.loader.transform(self.paths[idx[~stored]]))
+        self._decoded.write(idx[~stored], fresh)
+        if not stored.any():
+            return fresh
+        rows = np.empty((len(idx), fresh.shape[1]), dtype=fresh.dtype)
+        rows[~stored] = fresh
+        rows[stored] = self._decoded.read(idx[stored])
+        return rows
+
     def on_epoch_end(self):
         if self.shuffle:
             self._order = self._rng.permutation(len(self.paths))
+
+    def close(self):
+        """Remove the temporary file of decoded images now (else when collected)."""
+        if self._decoded is not None:
+            self._decoded.close()
 
 
 # -- the hooks the classifiers call when they have a loader ---------------------
@@ -188,19 +291,22 @@ def _seed(estimator):
     return int(seed) if isinstance(seed, Integral) else None
 
 
-def fit_arguments(estimator, X, y, sample_weight, kwargs):
+def fit_arguments(estimator, X, y, sample_weight, kwargs, n_epochs=1):
     """Turn the paths of a fit (and its validation split) into ImageBatches."""
     batch_size = kwargs.pop("batch_size", None) or estimator.batch_size
+    # One epoch reads each file once anyway; more read the decoded pixels back.
+    keep_decoded = n_epochs > 1
     train = ImageBatches(
         X, estimator.loader, estimator.image_shape_, batch_size, y=y,
         sample_weight=sample_weight, shuffle=kwargs.pop("shuffle", True),
-        random_state=_seed(estimator),
+        random_state=_seed(estimator), keep_decoded=keep_decoded,
     )
     validation = kwargs.get("validation_data")
     if isinstance(validation, tuple) and _is_paths(validation[0]):
         X_val, y_val = validation[:2]
         kwargs["validation_data"] = ImageBatches(
-            X_val, estimator.loader, estimator.image_shape_, batch_size, y=y_val
+            X_val, estimator.loader, estimator.image_shape_, batch_size, y=y_val,
+            keep_decoded=keep_decoded,
         )
     # Keras takes the batches, targets and weights from the PyDataset itself.
     kwargs.update(batch_size=None, shuffle=False)

@@ -8,6 +8,7 @@ reference for all the parallel engines.
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import joblib
@@ -271,6 +272,40 @@ def test_image_batches_cover_every_file_once_per_epoch(demo_files):
     assert np.array_equal(flipped, np.concatenate([pixels[8:], pixels[8:, :, ::-1]]))
 
 
+def test_image_batches_decode_each_file_once_and_read_it_back(
+    demo_files, monkeypatch, tmp_path
+):
+    from skcatdog.streaming import ImageBatches
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the file goes
+    paths, y = demo_files.data[:10], demo_files.target[:10]
+    loader = _RecordingLoader(image_size=(8, 8), cache=False)
+    batches = ImageBatches(paths, loader, (8, 8, 3), 4, y=y, shuffle=True, random_state=0,
+                           keep_decoded=True)
+    plain = ImageBatches(paths, loader, (8, 8, 3), 4, y=y, shuffle=True, random_state=0)
+    _RecordingLoader.calls = []
+    for _ in range(3):
+        for i in range(len(batches)):
+            for got, expected in zip(batches[i], plain[i], strict=True):
+                np.testing.assert_array_equal(got, expected)
+        batches.on_epoch_end()
+        plain.on_epoch_end()
+    assert sum(_RecordingLoader.calls) == 10 + 3 * 10  # once for `batches`, 3x for `plain`
+    assert list(tmp_path.iterdir()) == []  # unlinked from the start: nothing left behind
+    batches.close()
+
+    # A full disk: a warning, and the images are decoded again instead.
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", disk_full)
+    full = ImageBatches(paths, loader, (8, 8, 3), 4, y=y, keep_decoded=True)
+    with pytest.warns(RuntimeWarning, match="No space left on device.*TMPDIR"):
+        first = full[0][0]
+    np.testing.assert_array_equal(first, full[0][0])
+    np.testing.assert_array_equal(first, ImageBatches(paths, loader, (8, 8, 3), 4)[0][0])
+
+
 def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path):
     from skcatdog import DeepCNNClassifier, ImageAugmenter, streaming
 
@@ -278,8 +313,8 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     captured = {}
     fit_arguments = streaming.fit_arguments
 
-    def spy(estimator, X, y_, sample_weight, kwargs):
-        out = fit_arguments(estimator, X, y_, sample_weight, kwargs)
+    def spy(estimator, X, y_, sample_weight, kwargs, **more):
+        out = fit_arguments(estimator, X, y_, sample_weight, kwargs, **more)
         captured["train"], captured["val"] = out[0], out[3]["validation_data"]
         return out
 
@@ -295,7 +330,8 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     # Paths went in, 16x16 RGB images came out of the loader, a batch at a time.
     assert clf.image_shape_ == (16, 16, 3) and clf.n_features_in_ == 768
     assert max(_RecordingLoader.calls) <= 8
-    assert decode_count() - decodes >= 2 * len(paths)  # cache=False: decoded every epoch
+    # cache=False, two epochs: each file decoded once, read back from disk after.
+    assert decode_count() - decodes == len(paths)
     assert any("random_flip" in layer.name for layer in clf.model_.layers)
     # The same stratified, shuffled validation split as for pixels.
     train, val = clf._validation_split(np.asarray(y))
