@@ -360,6 +360,23 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     np.testing.assert_allclose(restored.predict_proba(paths[:5]), flip[:5], rtol=1e-5)
 
 
+def test_search_tunes_the_streaming_loaders_image_size(demo_files):
+    from skcatdog import DeepCNNClassifier
+
+    clf = DeepCNNClassifier(epochs=1, batch_size=8, filters=(4, 8, 8), dense_units=8,
+                            random_state=0, loader=ImageLoader(image_size=(8, 8)))
+    assert "loader__image_size" in clf.get_params()
+    search = GridSearchCV(
+        clf, {"loader__image_size": [(8, 8), (12, 12)]}, cv=2, error_score="raise",
+        scoring={"accuracy": "accuracy", "height": lambda est, X, y: est.image_shape_[0]},
+        refit="accuracy",
+    ).fit(demo_files.data, demo_files.target)
+    # Each candidate's network was built for its own image size.
+    assert list(search.cv_results_["mean_test_height"]) == [8, 12]
+    best = search.best_estimator_
+    assert best.image_shape_ == (*best.loader.image_size, 3)
+
+
 def test_streaming_rejects_a_mismatched_image_shape(demo_files):
     from skcatdog import DeepCNNClassifier
 
