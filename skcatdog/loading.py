@@ -32,6 +32,7 @@ worker processes each have their own cache). :func:`decode_count` counts real
 decodes; :func:`clear_cache` empties the cache.
 """
 
+import contextlib
 import io
 import itertools
 import os
@@ -494,13 +495,45 @@ def _effective_n_jobs(n_jobs):
     return max(1, cores + 1 + n_jobs)
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet_callers = 0
+#: The entry warnings.filterwarnings("ignore", category=...) puts in warnings.filters.
+_BOMB_WARNING_FILTER = ("ignore", None, Image.DecompressionBombWarning, None, 0)
+
+
+@contextlib.contextmanager
+def _bomb_warnings_ignored():
+    """Silence Pillow's DecompressionBombWarning while any thread loads images.
+
+    Pillow warns (it does not raise) between 1x and 2x its pixel limit; our own
+    check turns those images into failures, so the warning would only be noise.
+    ``warnings.catch_warnings`` cannot be used: it saves and restores the whole
+    filter list, so loads on several threads at once (a streaming fit decodes
+    batches side by side) could restore each other's lists. Here the first
+    caller adds one filter entry and the last one removes that entry alone.
+    """
+    global _quiet_callers
+    with _QUIET_LOCK:
+        if _quiet_callers == 0:
+            warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+        _quiet_callers += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _quiet_callers -= 1
+            if _quiet_callers == 0:
+                with contextlib.suppress(ValueError):  # someone reset the filters
+                    warnings.filters.remove(_BOMB_WARNING_FILTER)
+                # Tell the warnings machinery its filters changed (what
+                # filterwarnings does); a private hook, hence the guard.
+                getattr(warnings, "_filters_mutated", lambda: None)()
+
+
 def _run(paths, n_jobs, work):
     """Call ``work(i, path)`` for every path, on ``n_jobs`` threads."""
     n_jobs = min(_effective_n_jobs(n_jobs), len(paths))
-    # Pillow warns (it does not raise) between 1x and 2x its pixel limit; our own
-    # check turns those images into failures, so the warning would only be noise.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with _bomb_warnings_ignored():
         if n_jobs <= 1:
             for i, path in enumerate(paths):
                 work(i, path)

@@ -208,6 +208,33 @@ def test_between_one_and_two_times_the_limit_is_an_error_too(folder, monkeypatch
     assert reason.startswith("decompression bomb: 12x12 = 144 pixels")
 
 
+def test_loads_on_many_threads_leave_the_warning_filters_as_they_were(folder, monkeypatch):
+    """Streaming decodes batches on several threads at once; the bomb-warning
+    silencing must neither leak out nor drop a filter the user set meanwhile."""
+    import threading
+    import warnings
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    bomb = solid(folder, "bomb.png", size=(12, 12))
+    fine = solid(folder, "fine.png", size=(8, 8))
+    with warnings.catch_warnings():
+        before = list(warnings.filters)
+        loader = ImageLoader(image_size=(4, 4), cache=False, n_jobs=2)
+
+        def load_many():
+            for _ in range(20):
+                loader.transform([fine, fine])
+                with pytest.raises(ImageLoadError):
+                    loader.transform([bomb, fine])
+
+        threads = [threading.Thread(target=load_many) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert warnings.filters == before
+
+
 class _no_warnings:
     def __enter__(self):
         import warnings
