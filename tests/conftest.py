@@ -80,3 +80,19 @@ def real_photos_6k():
     if not folder.is_dir():
         pytest.skip(f"real photos not found at {folder}")
     return folder
+
+
+@pytest.fixture
+def fresh_decode_cache():
+    """An empty per-process decode cache before and after the test."""
+    from skcatdog import loading
+
+    loading.clear_cache()
+    yield
+    loading.clear_cache()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A fresh folder for the test's image files, as a str path."""
+    return str(tmp_path)

@@ -33,17 +33,8 @@ from PIL import Image
 from skcatdog import loading
 from skcatdog.loading import ImageLoader, ImageLoadError, verify_images
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    loading.clear_cache()
-    yield
-    loading.clear_cache()
-
-
-@pytest.fixture
-def folder(tmp_path):
-    return str(tmp_path)
+# Every test starts and ends with an empty decode cache (fixture in conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_decode_cache")
 
 
 def reason_for(path, **loader_params):
