@@ -7,7 +7,7 @@ at all and only warns, so this module also counts the checks that ran.
 import pytest
 from sklearn.utils.estimator_checks import estimator_checks_generator, parametrize_with_checks
 
-from skcatdog import DeepCNNClassifier, ImageAugmenter, SimpleCNNClassifier
+from skcatdog import DeepCNNClassifier, ImageAugmenter, SimpleCNNClassifier, TunedCNNClassifier
 
 # Small networks and few epochs: the checks fit dozens of times. The checks'
 # data sets are tiny tables, not images, so some fits warn that no stratified
@@ -15,6 +15,9 @@ from skcatdog import DeepCNNClassifier, ImageAugmenter, SimpleCNNClassifier
 ESTIMATORS = [
     SimpleCNNClassifier(epochs=2, filters=4, dense_units=8, random_state=0),
     DeepCNNClassifier(epochs=2, filters=(4, 8, 8), dense_units=8, random_state=0),
+    # Its own defaults otherwise: batch norm, global pooling, AdamW with a cosine
+    # schedule, the "tuned" augmentation string, test-time flips.
+    TunedCNNClassifier(epochs=2, filters=4, batch_size=16, random_state=0),
     ImageAugmenter(zoom_range=0.1, rotation_range=10, horizontal_flip=True, random_state=0),
 ]
 
@@ -25,6 +28,7 @@ _MINIBATCH = (
 EXPECTED_FAILED_CHECKS = {
     "SimpleCNNClassifier": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH},
     "DeepCNNClassifier": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH},
+    "TunedCNNClassifier": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH},
 }
 
 
@@ -38,7 +42,7 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS[:2], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", ESTIMATORS[:3], ids=lambda e: type(e).__name__)
 def test_the_classifier_checks_really_run(estimator):
     # The input-tag trap: with two_d_array=False check_estimator yields nothing.
     checks = list(estimator_checks_generator(estimator))
