@@ -18,5 +18,7 @@ def test_tuned_defaults_clone_and_build():
     assert len(momenta) == 8 and set(momenta) == {0.8}
     names = {layer.name for layer in layers}
     assert {"random_rotation", "random_zoom", "random_translation", "random_contrast"} <= names
+    assert {"flatten", "dense", "dropout"} <= names and "global_pool" not in names
+    assert fitted.model_.get_layer("dense").units == 256
     assert fitted.augmentation == "tuned"  # the string stays; the layers came from it
     assert isinstance(tuned_augmenter(), ImageAugmenter)
