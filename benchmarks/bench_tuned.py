@@ -251,7 +251,7 @@ def cmd_plot(args):
             "tuned": tuned["runs"]}
     points = {}
     for ax, key, budget, xlabel in (
-        (axes[0], "fit_s", 15, "training wall time, minutes (shared machine, load 4-12)"),
+        (axes[0], "fit_s", 15, "training wall time, minutes (see RESULTS.md for the load)"),
         (axes[1], "cpu_s", 30, "training CPU time, CPU-minutes (all threads)"),
     ):
         for (label, rs), marker in zip(runs.items(), "os^"):
