@@ -41,6 +41,7 @@ per-process memory cache, up to ``skcatdog.loading.CACHE_MAX_BYTES`` (1 GiB).
 For a data set larger than memory, pass ``cache=False``.
 """
 
+import errno
 import math
 import os
 import tempfile
@@ -103,32 +104,38 @@ class _DecodedRows:
 
     def write(self, idx, rows):
         rows = np.ascontiguousarray(rows)
+        try:
+            with self._lock:
+                if self._full:
+                    return
+                if self._file is None:
+                    self._row = (rows.shape[1], rows.dtype)
+                    self._file = tempfile.TemporaryFile(prefix="skcatdog-decoded-",
+                                                        dir=self.directory)
+            if (rows.shape[1], rows.dtype) != self._row:
+                return  # a loader whose rows change shape: keep decoding
+            size = rows.itemsize * rows.shape[1]
+            fd = self._file.fileno()
+            for k, i in enumerate(idx):
+                written = os.pwrite(fd, rows[k], int(i) * size)
+                if written != size:  # a disk that filled up mid-row
+                    raise OSError(errno.ENOSPC, f"wrote {written} of {size} bytes")
+                self.stored[i] = True
+        except OSError as error:
+            self._give_up(error)
+
+    def _give_up(self, error):
         with self._lock:
             if self._full:
                 return
-            if self._file is None:
-                self._row = (rows.shape[1], rows.dtype)
-                self._file = tempfile.TemporaryFile(prefix="skcatdog-decoded-",
-                                                    dir=self.directory)
-        if (rows.shape[1], rows.dtype) != self._row:
-            return  # a loader whose rows change shape: keep decoding
-        size = rows.itemsize * rows.shape[1]
-        fd = self._file.fileno()
-        try:
-            for k, i in enumerate(idx):
-                os.pwrite(fd, rows[k], int(i) * size)
-                self.stored[i] = True
-        except OSError as error:
-            with self._lock:
-                if not self._full:
-                    self._full = True
-                    folder = self.directory or tempfile.gettempdir()
-                    warnings.warn(
-                        f"Cannot keep decoded images in a temporary file in {folder!r}: "
-                        f"{error}. The remaining images are decoded again every epoch; set "
-                        "TMPDIR to a disk with room for them.",
-                        RuntimeWarning, stacklevel=2,
-                    )
+            self._full = True
+        folder = self.directory or tempfile.gettempdir()
+        warnings.warn(
+            f"Cannot keep decoded images in a temporary file in {folder!r}: {error}. "
+            "The remaining images are decoded again every epoch; set TMPDIR to a disk "
+            "with room for them.",
+            RuntimeWarning, stacklevel=3,
+        )
 
     def close(self):
         if self._file is not None:

@@ -41,11 +41,11 @@ class TunedCNNClassifier(_CNNClassifierBase):
 
     Four blocks of two 3x3 convolutions (batch normalisation before each ReLU)
     and a 2x2 max-pooling, a 256-unit ReLU layer on the flattened maps,
-    dropout 0.5 and one sigmoid unit; AdamW with a cosine-decayed learning rate; rotation, zoom, shift,
-    contrast and flip augmentation while training; predictions averaged over
-    each image and its mirror image. It takes the same parameters as
-    :class:`~skcatdog.DeepCNNClassifier`, only the defaults differ. Give it
-    images of :data:`TUNED_IMAGE_SIZE` (64x64 RGB).
+    dropout 0.5 and one sigmoid unit; AdamW with a cosine-decayed learning
+    rate; rotation, zoom, shift, contrast and flip augmentation while
+    training; predictions averaged over each image and its mirror image. It
+    takes the same parameters as :class:`~skcatdog.DeepCNNClassifier`, only
+    the defaults differ. Give it images of :data:`TUNED_IMAGE_SIZE` (64x64 RGB).
 
     Measured by ``benchmarks/bench_tuned.py`` under the notebook protocol
     (4,800 training and 600 validation images from the 6k Kaggle folder, 575

@@ -298,12 +298,26 @@ def test_image_batches_decode_each_file_once_and_read_it_back(
     def disk_full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "pwrite", disk_full)
-    full = ImageBatches(paths, loader, (8, 8, 3), 4, y=y, keep_decoded=True)
-    with pytest.warns(RuntimeWarning, match="No space left on device.*TMPDIR"):
-        first = full[0][0]
-    np.testing.assert_array_equal(first, full[0][0])
-    np.testing.assert_array_equal(first, ImageBatches(paths, loader, (8, 8, 3), 4)[0][0])
+    def half_written(fd, data, offset):  # the disk fills up in the middle of a row
+        return len(memoryview(data).cast("B")) // 2
+
+    def no_temporary_file(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    expected = ImageBatches(paths, loader, (8, 8, 3), 4)[0][0]
+    for target, name, replacement, message in [
+        (os, "pwrite", disk_full, "No space left on device"),
+        (os, "pwrite", half_written, "wrote 96 of 192 bytes"),
+        (tempfile, "TemporaryFile", no_temporary_file, "Permission denied"),
+    ]:
+        monkeypatch.setattr(target, name, replacement)
+        full = ImageBatches(paths, loader, (8, 8, 3), 4, y=y, keep_decoded=True)
+        with pytest.warns(RuntimeWarning, match=f"{message}.*TMPDIR"):
+            first = full[0][0]
+        assert not full._decoded.stored.any()  # nothing half-written is ever read back
+        np.testing.assert_array_equal(first, expected)
+        np.testing.assert_array_equal(full[0][0], expected)  # decoded again
+        monkeypatch.undo()
 
 
 def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path):
