@@ -39,6 +39,7 @@ before and after each run; compare ratios from one run, not absolute speeds.
 """
 
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -186,19 +187,13 @@ class MemoryCap:
 
 def _run_worker(args, memory_cap=None):
     load_before = _load()
-    cap = MemoryCap(memory_cap) if memory_cap else None
-    if cap:
-        cap.__enter__()
-    try:
+    with MemoryCap(memory_cap) if memory_cap else contextlib.nullcontext() as cap:
         done = subprocess.run(
             [sys.executable, __file__, *args], capture_output=True, text=True,
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
             preexec_fn=cap.join if cap else None,
         )
         capped = cap.read() if cap else {}
-    finally:
-        if cap:
-            cap.__exit__()
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     if done.returncode or not lines:
         if capped.get("oom_kills"):

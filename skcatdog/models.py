@@ -265,7 +265,6 @@ class _CNNClassifierBase(KerasClassifier):
     # -- model ---------------------------------------------------------------
 
     def _keras_build_fn(self, meta):
-
         # The integer scikeras seeds this fit with (drawn from a RandomState
         # instance when one was given); None leaves Keras unseeded.
         seed = getattr(self, "_random_state", None)

@@ -83,9 +83,8 @@ class _DecodedRows:
     stored only once it is completely written.
     """
 
-    def __init__(self, n_rows, directory=None):
+    def __init__(self, n_rows):
         self.stored = np.zeros(n_rows, dtype=bool)
-        self.directory = directory
         self._file = None
         self._row = None  # (n_values, dtype) of one row, from the first write
         self._full = False
@@ -110,10 +109,7 @@ class _DecodedRows:
                     return
                 if self._file is None:
                     self._row = (rows.shape[1], rows.dtype)
-                    self._file = tempfile.TemporaryFile(prefix="skcatdog-decoded-",
-                                                        dir=self.directory)
-            if (rows.shape[1], rows.dtype) != self._row:
-                return  # a loader whose rows change shape: keep decoding
+                    self._file = tempfile.TemporaryFile(prefix="skcatdog-decoded-")
             size = rows.itemsize * rows.shape[1]
             fd = self._file.fileno()
             for k, i in enumerate(idx):
@@ -129,9 +125,9 @@ class _DecodedRows:
             if self._full:
                 return
             self._full = True
-        folder = self.directory or tempfile.gettempdir()
         warnings.warn(
-            f"Cannot keep decoded images in a temporary file in {folder!r}: {error}. "
+            f"Cannot keep decoded images in a temporary file in "
+            f"{tempfile.gettempdir()!r}: {error}. "
             "The remaining images are decoded again every epoch; set TMPDIR to a disk "
             "with room for them.",
             RuntimeWarning, stacklevel=3,
