@@ -195,6 +195,7 @@ class _CNNClassifierBase(KerasClassifier):
         "image_shape": ["array-like", None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "restore_best_weights": ["boolean"],
         "test_time_flip": ["boolean"],
         "callbacks": [list, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -232,6 +233,7 @@ class _CNNClassifierBase(KerasClassifier):
         random_state,
         verbose,
         loader=None,
+        restore_best_weights=True,
         **kwargs,
     ):
         self.n_conv_layers = n_conv_layers
@@ -252,6 +254,7 @@ class _CNNClassifierBase(KerasClassifier):
         self.image_shape = image_shape
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.restore_best_weights = restore_best_weights
         self.test_time_flip = test_time_flip
         self.callbacks = callbacks
         self.class_weight = class_weight
@@ -348,8 +351,9 @@ class _CNNClassifierBase(KerasClassifier):
         """Build the network and train it on ``(X, y)``.
 
         A stratified, shuffled ``validation_fraction`` of the data is held out;
-        at the end the weights of the epoch with the best validation accuracy
-        are restored (the notebook's ``ModelCheckpoint(save_best_only=True)``).
+        with ``restore_best_weights`` the weights of the epoch with the best
+        validation accuracy are restored at the end (the notebook's
+        ``ModelCheckpoint(save_best_only=True)``).
         An interrupted fit (``KeyboardInterrupt`` or any error) leaves the
         estimator as it was before.
 
@@ -419,11 +423,12 @@ class _CNNClassifierBase(KerasClassifier):
             monitor = "val_accuracy"
         self._initialize_callbacks()  # scikeras skips this on warm starts
         user_callbacks = self._fit_callbacks
+        restore = self.restore_best_weights and monitor == "val_accuracy"
         best = keras.callbacks.EarlyStopping(
             monitor=monitor,
             mode="max",
             patience=self.patience or epochs + 1,
-            restore_best_weights=monitor == "val_accuracy",
+            restore_best_weights=restore,
             verbose=0,
         )
         self._fit_callbacks = [*user_callbacks, best]
@@ -443,7 +448,7 @@ class _CNNClassifierBase(KerasClassifier):
                     batches.close()
         self.history_ = dict(self.history_)
         scores = self.history_.get(monitor, [])
-        self.best_epoch_ = int(np.argmax(scores)) if monitor == "val_accuracy" else len(scores) - 1
+        self.best_epoch_ = int(np.argmax(scores)) if restore else len(scores) - 1
 
     # -- prediction ----------------------------------------------------------
 
@@ -550,12 +555,17 @@ _FIT_DOC = """
         shape than a square RGB or square grayscale image. ``None`` infers it.
     validation_fraction : float, default=0.1
         Fraction of the training images held out (stratified, shuffled with
-        ``random_state``) to pick the best epoch. 0 trains on everything and
-        keeps the last epoch's weights.
+        ``random_state``) to score each epoch (``history_``) and, with
+        ``restore_best_weights``, to pick the best one. 0 trains on everything
+        and keeps the last epoch's weights.
     patience : int, default=None
         Stop after this many epochs without a better validation accuracy;
-        ``None`` trains all ``epochs``. The best epoch's weights are restored
-        either way.
+        ``None`` trains all ``epochs``.
+    restore_best_weights : bool, default={restore_best_weights}
+        Keep the weights of the epoch with the best validation accuracy (the
+        notebook's ``ModelCheckpoint(save_best_only=True)``), as Keras'
+        ``EarlyStopping(restore_best_weights=True)`` does; ``False`` keeps the
+        last epoch's. Without validation images the last epoch is kept.
     test_time_flip : bool, default={test_time_flip}
         Average the predicted probabilities of each image and its mirror image.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -616,6 +626,7 @@ class DeepCNNClassifier(_CNNClassifierBase):
             batch_normalization=False, global_pooling=False, dense_units=128, dropout=0.5,
             optimizer="adam", learning_rate=0.001, lr_schedule="constant", epochs=17,
             batch_size=32, augmentation=None, test_time_flip=False,
+            restore_best_weights=True,
         )
         + """
     See Also
@@ -663,6 +674,7 @@ class DeepCNNClassifier(_CNNClassifierBase):
         image_shape=None,
         validation_fraction=0.1,
         patience=None,
+        restore_best_weights=True,
         test_time_flip=False,
         callbacks=None,
         class_weight=None,
@@ -691,6 +703,7 @@ class SimpleCNNClassifier(_CNNClassifierBase):
             global_pooling=False, dense_units=32, dropout=0.0, optimizer="adam",
             learning_rate=0.001, lr_schedule="constant", epochs=17, batch_size=32,
             augmentation=None, test_time_flip=False,
+            restore_best_weights=True,
         )
         + """
     See Also
@@ -731,6 +744,7 @@ class SimpleCNNClassifier(_CNNClassifierBase):
         image_shape=None,
         validation_fraction=0.1,
         patience=None,
+        restore_best_weights=True,
         test_time_flip=False,
         callbacks=None,
         class_weight=None,

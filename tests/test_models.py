@@ -114,22 +114,27 @@ def test_validation_split_is_stratified_and_shuffled():
     assert not np.array_equal(np.sort(val), np.arange(90, 100))
 
 
-def test_best_validation_epoch_weights_are_restored(toy_images):
+@pytest.mark.parametrize("restore_best_weights", [True, False])
+def test_kept_weights_follow_restore_best_weights(toy_images, restore_best_weights):
     import keras
 
     class Snapshots(keras.callbacks.Callback):
-        weights = []
+        def on_train_begin(self, logs=None):
+            self.weights = []
 
         def on_epoch_end(self, epoch, logs=None):
             self.weights.append(self.model.get_weights())
 
     X, y = toy_images
-    clf = SimpleCNNClassifier(epochs=5, learning_rate=0.05, callbacks=[Snapshots()],
-                              random_state=1).fit(X, y)
-    best = clf.best_epoch_
-    assert best == int(np.argmax(clf.history_["val_accuracy"]))
-    for kept, snapshot in zip(clf.model_.get_weights(), Snapshots.weights[best]):
-        np.testing.assert_array_equal(kept, snapshot)
+    snapshots = Snapshots()
+    clf = SimpleCNNClassifier(epochs=5, learning_rate=0.05, callbacks=[snapshots],
+                              restore_best_weights=restore_best_weights, random_state=1).fit(X, y)
+    best = int(np.argmax(clf.history_["val_accuracy"]))
+    assert best < 4  # the best epoch is not the last, so the two settings differ
+    kept = best if restore_best_weights else 4
+    assert clf.best_epoch_ == kept
+    for weights, snapshot in zip(clf.model_.get_weights(), snapshots.weights[kept]):
+        np.testing.assert_array_equal(weights, snapshot)
 
 
 def test_patience_stops_early(toy_images):
