@@ -14,14 +14,23 @@ Three steps, each its own sub-command:
     epochs (cosine schedule over those epochs).
 ``final``
     :class:`skcatdog.tuned.TunedCNNClassifier` with its defaults on the
-    protocol (validation 600 of 5,400, best epoch restored), ``random_state``
-    0, 1, 2; test accuracy on the 575 test images, training wall time, load.
+    protocol (validation 600 of 5,400, scored each epoch; the last epoch's
+    weights kept), ``random_state`` 0, 1, 2; test accuracy on the 575 test
+    images, training wall time, load.
+``ensemble``
+    Two tuned networks trained side by side (one TensorFlow thread each: on
+    this 2-core machine two trainings at once take about as long as one
+    alone) and averaged: ``VotingClassifier(voting="soft", n_jobs=2)`` fitted
+    on the 4,800 training images of the ``random_state=0`` split (members
+    ``validation_fraction=0``); validation and test accuracy of each member
+    and of the pair, and the wall time of the whole fit.
 
 Reproduce::
 
     .venv/bin/python benchmarks/bench_tuned.py probe
     .venv/bin/python benchmarks/bench_tuned.py search --stage 1
     .venv/bin/python benchmarks/bench_tuned.py final --seeds 0 1 2
+    .venv/bin/python benchmarks/bench_tuned.py ensemble --pairs 0,1 2,3 4,5
     .venv/bin/python benchmarks/bench_tuned.py plot    # accuracy_vs_time.png
 
 JSON goes to ``benchmarks/out/bench_tuned_<command>[_stageN|_sSEEDS].json`` and
@@ -230,8 +239,51 @@ def cmd_final(args):
             "summary": summary}
 
 
+def cmd_ensemble(args):
+    from sklearn.ensemble import VotingClassifier
+
+    from skcatdog.tuned import TUNED_IMAGE_SIZE, TunedCNNClassifier
+
+    paths, paths_test, y, y_test = P.load_split()
+    train, val = P.validation_indices(y, 0)
+    X = P.load_pixels(paths, TUNED_IMAGE_SIZE)[0]
+    X_test = P.load_pixels(paths_test, TUNED_IMAGE_SIZE)[0]
+    runs = []
+    for pair in args.pairs:
+        seeds = [int(s) for s in pair.split(",")]
+        ensemble = VotingClassifier(
+            [(f"seed{s}", TunedCNNClassifier(validation_fraction=0.0, random_state=s))
+             for s in seeds],
+            voting="soft", n_jobs=len(seeds))
+        load = P.load_average()[0]
+        start = time.perf_counter()
+        ensemble.fit(X[train], y[train])
+        fit_s = time.perf_counter() - start
+        row = {"seeds": pair, "fit_s": fit_s, "load_1min_before": load,
+               "load_1min_after": P.load_average()[0]}
+        for name, part_X, part_y in (("val", X[val], y[val]), ("test", X_test, y_test)):
+            row[f"{name}_accuracy"] = float(np.mean(ensemble.predict(part_X) == part_y))
+            # members were fitted on encoded labels: compare with those
+            encoded = ensemble.le_.transform(part_y)
+            row[f"{name}_members"] = [float(np.mean(m.predict(part_X) == encoded))
+                                      for m in ensemble.estimators_]
+        runs.append(row)
+        print(row, flush=True)
+    acc = np.array([r["test_accuracy"] for r in runs])
+    members = np.array([m for r in runs for m in r["test_members"]])
+    summary = {"test_acc_mean": float(acc.mean()), "test_acc_min": float(acc.min()),
+               "test_acc_max": float(acc.max()),
+               "member_test_acc_mean": float(members.mean()),
+               "fit_s_mean": float(np.mean([r["fit_s"] for r in runs]))}
+    P.print_table(runs, ["seeds", "test_accuracy", "test_members", "val_accuracy",
+                         "val_members", "fit_s", "load_1min_before"])
+    print(summary)
+    return {"params": repr(TunedCNNClassifier(validation_fraction=0.0)), "runs": runs,
+            "summary": summary}
+
+
 def cmd_plot(args):
-    """Test accuracy against training time: simple, deep (bench_accuracy) and tuned."""
+    """Test accuracy against training time: simple, deep (bench_accuracy), tuned, pairs."""
     import json
 
     import matplotlib
@@ -245,16 +297,23 @@ def cmd_plot(args):
         P.OUT_DIR.glob("bench_tuned_final_s*.json"))
         if "partial" not in f.name and "_e" not in f.name and "_alt" not in f.name
         for r in json.loads(f.read_text())["runs"]}.values(), key=lambda r: r["random_state"])}
+    pairs = sorted({r["seeds"]: r for f in sorted(P.OUT_DIR.glob("bench_tuned_ensemble_*.json"))
+                    for r in json.loads(f.read_text())["runs"]}.values(),
+                   key=lambda r: r["seeds"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True, layout="constrained")
     runs = {"simple (notebook)": [r for r in accuracy["runs"] if r["model"] == "simple"],
             "deep (notebook)": [r for r in accuracy["runs"] if r["model"] == "deep"],
-            "tuned": tuned["runs"]}
+            "tuned": tuned["runs"],
+            "two tuned side by side, averaged": pairs}
     points = {}
     for ax, key, budget, xlabel in (
         (axes[0], "fit_s", 15, "training wall time, minutes (see RESULTS.md for the load)"),
         (axes[1], "cpu_s", 30, "training CPU time, CPU-minutes (all threads)"),
     ):
-        for (label, rs), marker in zip(runs.items(), "os^"):
+        for (label, rs), marker in zip(runs.items(), "os^D"):
+            rs = [r for r in rs if key in r]  # the pairs' CPU time is not recorded
+            if not rs:
+                continue
             t = np.array([r[key] for r in rs]) / 60
             a = np.array([r["test_accuracy"] for r in rs])
             points.setdefault(label, []).append(list(zip(t.tolist(), a.tolist())))
@@ -271,8 +330,9 @@ def cmd_plot(args):
         ax.set_xlim(0, max(ax.get_xlim()[1], budget * 1.12))
     axes[0].set_ylabel("test accuracy, 575 images")
     axes[1].legend(loc="lower right", fontsize=8)
+    axes[0].legend(loc="lower right", fontsize=8)
     fig.suptitle("Cats vs dogs, notebook protocol (4,800 train / 600 val / 575 test), "
-                 "3 seeds each; 2-core AMD EPYC")
+                 "3 seeds (pairs) each; 2-core AMD EPYC")
     out = P.REPO / "benchmarks" / "accuracy_vs_time.png"
     fig.savefig(out, dpi=120)
     print(f"wrote {out}")
@@ -296,20 +356,25 @@ def main(argv=None):
     f.add_argument("--verbose", type=int, default=0)
     f.add_argument("--set", type=eval, default=None,
                    help="dict of parameters overriding the tuned defaults (an alternative)")
+    e = sub.add_parser("ensemble")
+    e.add_argument("--pairs", nargs="+", default=["0,1", "2,3", "4,5"],
+                   help="comma-separated random_states of each ensemble's members")
     sub.add_parser("plot")
-    for q in (p, s, f):
+    for q in (p, s, f, e):
         q.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     if args.command == "plot":
         return cmd_plot(args)
     record = {"benchmark": f"tuned_{args.command}", "environment": P.environment()}
-    record.update({"probe": cmd_probe, "search": cmd_search, "final": cmd_final}[args.command](
-        args))
+    record.update({"probe": cmd_probe, "search": cmd_search, "final": cmd_final,
+                   "ensemble": cmd_ensemble}[args.command](args))
     record["environment"]["load_average_end"] = P.load_average()
     suffix = {"search": f"_stage{getattr(args, 'stage', '')}",
               "final": "_s" + "-".join(map(str, getattr(args, "seeds", [])))
               + (f"_e{args.epochs}" if getattr(args, "epochs", None) else "")
-              + ("_alt" if getattr(args, "set", None) else "")}.get(args.command, "")
+              + ("_alt" if getattr(args, "set", None) else ""),
+              "ensemble": "_" + "_".join(getattr(args, "pairs", [])).replace(",", "-")}.get(
+                  args.command, "")
     P.write_json(f"bench_tuned_{args.command}{suffix}", record, args.json)
     return record
 

@@ -709,8 +709,9 @@ def _add_training(parser):
                              "64 for --model tuned)")
     parser.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                         help="passes over the training images (default: the model's, 17 "
-                             "for simple and deep); the weights of the epoch with the best "
-                             "validation accuracy are kept")
+                             "for simple and deep, 46 for tuned); simple and deep keep the "
+                             "weights of the epoch with the best validation accuracy, tuned "
+                             "keeps the last epoch's")
     parser.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                         help="images per gradient step (default: the model's, 32 for "
                              "simple and deep)")
@@ -729,7 +730,7 @@ def _add_training(parser):
                         help="held-out test images: a fraction in (0, 1) or a count "
                              "(default 0.2), split stratified")
     parser.add_argument("--validation-size", type=_test_size, default=None, metavar="F|N",
-                        help="training images held out to pick the best epoch: a fraction "
+                        help="training images held out to score each epoch: a fraction "
                              "or a count (default: the model's, 0.1); "
                              "'--test-size 575 --validation-size 600' on the 6k Kaggle folder "
                              "is the notebook's 4,800/600/575 protocol")
