@@ -330,7 +330,7 @@ def cmd_plot(args):
         ax.set_xlim(0, max(ax.get_xlim()[1], budget * 1.12))
     axes[0].set_ylabel("test accuracy, 575 images")
     axes[1].legend(loc="lower right", fontsize=8)
-    axes[0].legend(loc="center", fontsize=8)
+    axes[0].legend(loc="lower center", fontsize=8)
     fig.suptitle("Cats vs dogs, notebook protocol (4,800 train / 600 val / 575 test), "
                  "3 seeds (pairs) each; 2-core AMD EPYC")
     out = P.REPO / "benchmarks" / "accuracy_vs_time.png"
