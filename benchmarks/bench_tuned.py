@@ -30,7 +30,7 @@ Reproduce::
     .venv/bin/python benchmarks/bench_tuned.py probe
     .venv/bin/python benchmarks/bench_tuned.py search --stage 1
     .venv/bin/python benchmarks/bench_tuned.py final --seeds 0 1 2
-    .venv/bin/python benchmarks/bench_tuned.py ensemble --pairs 0,1 2,3 4,5
+    .venv/bin/python benchmarks/bench_tuned.py ensemble --pairs 4,5 0,1 2,3
     .venv/bin/python benchmarks/bench_tuned.py plot    # accuracy_vs_time.png
 
 JSON goes to ``benchmarks/out/bench_tuned_<command>[_stageN|_sSEEDS].json`` and

@@ -54,9 +54,9 @@ class TunedCNNClassifier(_CNNClassifierBase):
     zero on a cosine, keeping the last epoch's weights (validation images are
     still scored every epoch); rotation, zoom, shift, contrast and flip
     augmentation while training; predictions averaged over each image and
-    its mirror image. It
-    takes the same parameters as :class:`~skcatdog.DeepCNNClassifier`, only
-    the defaults differ. Give it images of :data:`TUNED_IMAGE_SIZE` (64x64 RGB).
+    its mirror image. It takes the same parameters as
+    :class:`~skcatdog.DeepCNNClassifier`, only the defaults differ. Give it
+    images of :data:`TUNED_IMAGE_SIZE` (64x64 RGB).
 
     Measured by ``benchmarks/bench_tuned.py`` under the notebook protocol
     (4,800 training and 600 validation images from the 6k Kaggle folder, 575
