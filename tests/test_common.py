@@ -15,8 +15,8 @@ from skcatdog import DeepCNNClassifier, ImageAugmenter, SimpleCNNClassifier, Tun
 ESTIMATORS = [
     SimpleCNNClassifier(epochs=2, filters=4, dense_units=8, random_state=0),
     DeepCNNClassifier(epochs=2, filters=(4, 8, 8), dense_units=8, random_state=0),
-    # Its own defaults otherwise: batch norm, global pooling, AdamW with a cosine
-    # schedule, the "tuned" augmentation string, test-time flips.
+    # Its own defaults otherwise: batch norm, a dense head, AdamW with a cosine
+    # schedule, the last epoch kept, the "tuned" augmentation string, test-time flips.
     TunedCNNClassifier(epochs=2, filters=4, batch_size=16, random_state=0),
     ImageAugmenter(zoom_range=0.1, rotation_range=10, horizontal_flip=True, random_state=0),
 ]

@@ -24,25 +24,20 @@ def test_tuned_defaults_clone_and_build():
     assert isinstance(tuned_augmenter(), ImageAugmenter)
 
 
-def test_tuned_keeps_the_last_epoch():
+def test_tuned_keeps_the_last_epoch(toy_images):
     # Its cosine schedule ends at a learning rate of 0: the last epoch is the
     # one to keep; validation images are still scored every epoch.
-    rng = np.random.RandomState(0)
-    X = rng.randint(0, 256, size=(40, 16, 16, 3)).astype(np.uint8)
-    y = np.array(["cat", "dog"] * 20)
+    X, y = toy_images
     clf = TunedCNNClassifier(epochs=3, random_state=0).fit(X, y)
     assert clf.restore_best_weights is False
     assert clf.best_epoch_ == 2 and len(clf.history_["val_accuracy"]) == 3
 
 
-def test_two_tuned_networks_vote_in_parallel():
+def test_two_tuned_networks_vote_in_parallel(toy_images):
     # The recipe in skcatdog.tuned's docs: two trainings side by side, averaged.
     from sklearn.ensemble import VotingClassifier
 
-    rng = np.random.RandomState(0)
-    X = rng.randint(0, 256, size=(40, 16, 16, 3)).astype(np.uint8)
-    y = np.array(["cat", "dog"] * 20)
-    X[y == "dog", :8] = 255  # learnable: dogs have a white top half
+    X, y = toy_images
     members = [(f"seed{s}", TunedCNNClassifier(epochs=2, validation_fraction=0.0,
                                                random_state=s)) for s in (0, 1)]
     ensemble = VotingClassifier(members, voting="soft", n_jobs=2).fit(X, y)
