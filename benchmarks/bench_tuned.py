@@ -24,6 +24,15 @@ Three steps, each its own sub-command:
     on the 4,800 training images of the ``random_state=0`` split (members
     ``validation_fraction=0``); validation and test accuracy of each member
     and of the pair, and the wall time of the whole fit.
+``variants``
+    Single changes to the tuned network (``VARIANTS``: mixup, residual
+    shortcuts with label smoothing, a moving average of the weights, weight
+    decay, weaker augmentation, wider blocks), validation only: each
+    trains on the 4,800 training images of the ``random_state=0`` split
+    (``validation_fraction=0``) and is scored on its 600 validation images;
+    the test images are not loaded. Run two at once with one TensorFlow
+    thread each (``SKCATDOG_TF_THREADS=1``) to compare with the tuned
+    network's own side-by-side runs.
 
 Reproduce::
 
@@ -32,6 +41,7 @@ Reproduce::
     .venv/bin/python benchmarks/bench_tuned.py final --seeds 0 1 2
     .venv/bin/python benchmarks/bench_tuned.py ensemble --pairs 4,5 0,1 2,3
     .venv/bin/python benchmarks/bench_tuned.py plot    # accuracy_vs_time.png
+    SKCATDOG_TF_THREADS=1 .venv/bin/python benchmarks/bench_tuned.py variants --names mixup
 
 JSON goes to ``benchmarks/out/bench_tuned_<command>[_stageN|_sSEEDS].json`` and
 ``--json PATH``. On a shared machine the three seeds of ``final`` may run as
@@ -40,6 +50,7 @@ three processes (``--seeds 0``, ``--seeds 1``, ``--seeds 2``); ``plot`` merges t
 
 import argparse
 import os
+import random
 import sys
 import time
 
@@ -282,6 +293,138 @@ def cmd_ensemble(args):
             "summary": summary}
 
 
+#: Ideas the package does not offer, tried on the tuned network (``variants``).
+#: Epochs keep each fit near the 46-epoch network's time (residual: ~10% slower).
+VARIANTS = {
+    "tuned": dict(),
+    "residual-smoothing": dict(residual=True, label_smoothing=0.1, epochs=42),
+    "mixup": dict(mixup=0.2),
+    # AdamW's decoupled weight decay: Keras' default 0.004 against a common 0.05
+    "weight-decay-0.05": dict(optimizer__weight_decay=0.05),
+    # an exponential moving average of the weights replaces them at the end of fit
+    "weight-average": dict(optimizer__use_ema=True, optimizer__ema_momentum=0.99),
+    # weaker augmentation (train accuracy ends at 0.92 with the tuned one)
+    "notebook-augmentation": dict(augmentation="notebook"),
+    # twice the width where the maps are small (1.25x the time per epoch here)
+    "wider-late-blocks": dict(filters=(16, 32, 128, 256), epochs=37),
+}
+
+
+def residual_cnn(image_shape, augmentation_layers, seed, filters=(16, 32, 64, 128),
+                 dense_units=256, dropout=0.5, momentum=0.9):
+    """The tuned network with a shortcut around each block's two convolutions."""
+    import keras
+    from keras import layers
+
+    seeds = random.Random(seed)
+
+    def init():
+        return keras.initializers.GlorotUniform(seed=seeds.randint(1, int(1e9)))
+
+    inputs = keras.Input(shape=image_shape)
+    x = inputs
+    for layer in augmentation_layers:
+        x = layer(x)
+    x = layers.Rescaling(1 / 255)(x)
+    size = image_shape[0]
+    for n in filters:
+        shortcut, crop = x, 0
+        for i in range(2):
+            pad = "valid" if size >= 3 else "same"
+            if pad == "valid":
+                size, crop = size - 2, crop + 1
+            x = layers.Conv2D(n, 3, padding=pad, use_bias=False, kernel_initializer=init())(x)
+            x = layers.BatchNormalization(momentum=momentum)(x)
+            if i == 0:
+                x = layers.ReLU()(x)
+        if crop:  # valid convolutions shrank the maps: the shortcut takes their centre
+            shortcut = layers.Cropping2D(crop)(shortcut)
+        if shortcut.shape[-1] != n:
+            shortcut = layers.Conv2D(n, 1, use_bias=False, kernel_initializer=init())(shortcut)
+            shortcut = layers.BatchNormalization(momentum=momentum)(shortcut)
+        x = layers.ReLU()(layers.Add()([x, shortcut]))
+        if size >= 2:
+            x = layers.MaxPooling2D(2)(x)
+            size //= 2
+    x = layers.Flatten()(x)
+    x = layers.Dense(dense_units, activation="relu", kernel_initializer=init())(x)
+    x = layers.Dropout(dropout, seed=seeds.randint(1, int(1e9)))(x)
+    outputs = layers.Dense(1, activation="sigmoid", kernel_initializer=init())(x)
+    return keras.Model(inputs, outputs)
+
+
+def mixup_model(model, alpha, seed):
+    """``model`` training on mixup batches: pairs of images and labels blended."""
+    import keras
+    from keras import ops
+
+    class Mixup(keras.Model):
+        def train_step(self, data):
+            x, y = ops.cast(data[0], "float32"), ops.cast(data[1], "float32")
+            n = ops.shape(x)[0]
+            lam = keras.random.beta((), alpha, alpha, seed=self._mix_seed)
+            perm = ops.argsort(keras.random.uniform((n,), seed=self._mix_seed))
+            x = lam * x + (1 - lam) * ops.take(x, perm, axis=0)
+            y = lam * y + (1 - lam) * ops.take(y, perm, axis=0)
+            return super().train_step((x, y) + tuple(data[2:]))
+
+    mixed = Mixup(model.inputs, model.outputs)
+    mixed._mix_seed = keras.random.SeedGenerator(seed)
+    return mixed
+
+
+def variant_classifier(residual=False, label_smoothing=0.0, mixup=0.0, **params):
+    """A TunedCNNClassifier whose network is changed as a VARIANTS entry says."""
+    from skcatdog.tuned import TunedCNNClassifier, tuned_augmenter
+
+    if params.get("augmentation") == "notebook":
+        params["augmentation"] = P.notebook_augmenter()
+
+    class Variant(TunedCNNClassifier):
+        def _keras_build_fn(self, meta):
+            import keras
+
+            model = super()._keras_build_fn(meta)
+            seed = getattr(self, "_random_state", 0)
+            if residual:
+                model = residual_cnn(self.image_shape_, tuned_augmenter().build_layers(seed=seed),
+                                     seed)
+            if mixup:
+                model = mixup_model(model, mixup, seed)
+            model.compile(optimizer=self._make_optimizer(n_samples=meta["X_shape_"][0]),
+                          loss=keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing),
+                          metrics=["accuracy"])
+            return model
+
+    return Variant(**params)
+
+
+def cmd_variants(args):
+    from skcatdog.tuned import TUNED_IMAGE_SIZE
+
+    paths, _, y, _ = P.load_split()  # the 575 test images are not touched
+    train, val = P.validation_indices(y, 0)
+    X = P.load_pixels(paths, TUNED_IMAGE_SIZE)[0]
+    rows = []
+    for name in args.names:
+        spec = {"epochs": 46, **VARIANTS[name]}
+        clf = variant_classifier(**spec, validation_fraction=0.0, random_state=args.seed)
+        load = P.load_average()[0]
+        start, cpu = time.perf_counter(), time.process_time()
+        clf.fit(X[train], y[train])
+        fit_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        acc = float(np.mean(clf.predict(X[val]) == y[val]))
+        rows.append({"variant": name, "spec": repr(spec), "random_state": args.seed,
+                     "val_accuracy": acc, "fit_s": fit_s, "cpu_s": cpu_s,
+                     "params": clf.model_.count_params(), "load_1min_before": load,
+                     "load_1min_after": P.load_average()[0],
+                     "history": {k: [float(v) for v in vs] for k, vs in clf.history_.items()}})
+        print({k: v for k, v in rows[-1].items() if k != "history"}, flush=True)
+    P.print_table(rows, ["variant", "random_state", "val_accuracy", "fit_s", "cpu_s", "params",
+                         "load_1min_before"])
+    return {"rows": rows}
+
+
 def cmd_plot(args):
     """Test accuracy against training time: simple, deep (bench_accuracy), tuned, pairs."""
     import json
@@ -359,21 +502,26 @@ def main(argv=None):
     e = sub.add_parser("ensemble")
     e.add_argument("--pairs", nargs="+", default=["0,1", "2,3", "4,5"],
                    help="comma-separated random_states of each ensemble's members")
+    v = sub.add_parser("variants")
+    v.add_argument("--names", nargs="+", choices=sorted(VARIANTS), default=sorted(VARIANTS))
+    v.add_argument("--seed", type=int, default=0)
     sub.add_parser("plot")
-    for q in (p, s, f, e):
+    for q in (p, s, f, e, v):
         q.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     if args.command == "plot":
         return cmd_plot(args)
     record = {"benchmark": f"tuned_{args.command}", "environment": P.environment()}
     record.update({"probe": cmd_probe, "search": cmd_search, "final": cmd_final,
-                   "ensemble": cmd_ensemble}[args.command](args))
+                   "ensemble": cmd_ensemble, "variants": cmd_variants}[args.command](args))
     record["environment"]["load_average_end"] = P.load_average()
     suffix = {"search": f"_stage{getattr(args, 'stage', '')}",
               "final": "_s" + "-".join(map(str, getattr(args, "seeds", [])))
               + (f"_e{args.epochs}" if getattr(args, "epochs", None) else "")
               + ("_alt" if getattr(args, "set", None) else ""),
-              "ensemble": "_" + "_".join(getattr(args, "pairs", [])).replace(",", "-")}.get(
+              "ensemble": "_" + "_".join(getattr(args, "pairs", [])).replace(",", "-"),
+              "variants": "_" + "_".join(getattr(args, "names", []))
+              + f"_s{getattr(args, 'seed', '')}"}.get(
                   args.command, "")
     P.write_json(f"bench_tuned_{args.command}{suffix}", record, args.json)
     return record
