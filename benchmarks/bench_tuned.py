@@ -1,6 +1,6 @@
 """The tuned network: how it was chosen, and its test accuracy under the protocol.
 
-Three steps, each its own sub-command:
+Each step is its own sub-command:
 
 ``probe``
     Seconds per epoch (on 4,800 images) of candidate architectures, from two
@@ -293,7 +293,7 @@ def cmd_ensemble(args):
             "summary": summary}
 
 
-#: Ideas the package does not offer, tried on the tuned network (``variants``).
+#: Single changes to the tuned network, step 8 of its search (``variants``).
 #: Epochs keep each fit near the 46-epoch network's time (residual: ~10% slower).
 VARIANTS = {
     "tuned": dict(),
@@ -354,7 +354,11 @@ def residual_cnn(image_shape, augmentation_layers, seed, filters=(16, 32, 64, 12
 
 
 def mixup_model(model, alpha, seed):
-    """``model`` training on mixup batches: pairs of images and labels blended."""
+    """``model`` training on mixup batches: pairs of images and labels blended.
+
+    The training accuracy Keras reports compares blended labels and means
+    nothing; the validation images are scored after the fit.
+    """
     import keras
     from keras import ops
 
@@ -386,7 +390,7 @@ def variant_classifier(residual=False, label_smoothing=0.0, mixup=0.0, **params)
 
             model = super()._keras_build_fn(meta)
             seed = getattr(self, "_random_state", 0)
-            if residual:
+            if residual:  # a new network, with augmentation layers of its own
                 model = residual_cnn(self.image_shape_, tuned_augmenter().build_layers(seed=seed),
                                      seed)
             if mixup:
