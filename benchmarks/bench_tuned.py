@@ -91,14 +91,15 @@ def epoch_timer():
     return EpochTimer()
 
 
-def classifier(params, **extra):
+def classifier(params, estimator_class=None, **extra):
+    """``estimator_class`` (default TunedCNNClassifier) with ``params`` and ``extra``."""
     from skcatdog.tuned import TunedCNNClassifier
 
     params = {**params, **extra}
     params.pop("image_size", None)
     if params.get("augmentation") == "notebook":
         params["augmentation"] = P.notebook_augmenter()
-    return TunedCNNClassifier(**params)
+    return (estimator_class or TunedCNNClassifier)(**params)
 
 
 _PIXELS = {}
@@ -381,9 +382,6 @@ def variant_classifier(residual=False, label_smoothing=0.0, mixup=0.0, **params)
     """A TunedCNNClassifier whose network is changed as a VARIANTS entry says."""
     from skcatdog.tuned import TunedCNNClassifier, tuned_augmenter
 
-    if params.get("augmentation") == "notebook":
-        params["augmentation"] = P.notebook_augmenter()
-
     class Variant(TunedCNNClassifier):
         def _keras_build_fn(self, meta):
             import keras
@@ -400,7 +398,7 @@ def variant_classifier(residual=False, label_smoothing=0.0, mixup=0.0, **params)
                           metrics=["accuracy"])
             return model
 
-    return Variant(**params)
+    return classifier(params, estimator_class=Variant)
 
 
 def cmd_variants(args):
