@@ -14,12 +14,26 @@ Decoding
 JPEG files are decoded by libjpeg-turbo through ``simplejpeg`` with DCT-domain
 downscaling: the decoder produces the smallest of its scaled sizes (1/8, 2/8,
 ..., 8/8) that is still at least ``image_size``, which skips most of the work
-for photos much larger than the target. Pillow decodes everything else (PNG,
-BMP, GIF, WebP, TIFF, ...) and the JPEGs that ``simplejpeg`` refuses (CMYK,
-files with recoverable corruption), with ``Image.draft`` scaling for JPEG.
+for photos much larger than the target. Pillow decodes the other formats (PNG,
+BMP, GIF, WebP, TIFF) and the JPEGs that ``simplejpeg`` refuses (CMYK,
+files with recoverable corruption), with ``Image.draft`` scaling for JPEG,
+and only the formats in :data:`FORMATS`.
 Both paths then squash the picture to ``image_size`` with Pillow: area
 averaging (the ``BOX`` filter: each output pixel is the mean of the source
 pixels it covers, no aliasing) when shrinking both sides, bilinear otherwise.
+
+Limits
+------
+Every file is someone else's bytes, so each file's cost is bounded before it
+is decoded, by module-level settings read at every load (assign a new value
+to change them; worker processes start with the defaults):
+:data:`FORMATS` (only these decoders run), :data:`MAX_FILE_BYTES` (checked
+from the file's size before reading), :data:`MAX_JPEG_SCANS`,
+:data:`MAX_DECODE_BYTES` (memory, estimated from the header) and Pillow's
+own ``PIL.Image.MAX_IMAGE_PIXELS``. Large pictures are shrunk by an integer
+factor (``Image.reduce``, or the DCT scaling of JPEGs) before their colours
+are converted. A file over a limit is a bad file like any other: its reason
+names the limit.
 
 Cache
 -----
@@ -52,6 +66,10 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 
 __all__ = [
     "CACHE_MAX_BYTES",
+    "FORMATS",
+    "MAX_DECODE_BYTES",
+    "MAX_FILE_BYTES",
+    "MAX_JPEG_SCANS",
     "ImageLoadError",
     "ImageLoader",
     "clear_cache",
@@ -63,6 +81,28 @@ __all__ = [
 #: (1 GiB). Read on every insertion, so assigning a new value takes effect at
 #: once; 0 disables caching for everyone.
 CACHE_MAX_BYTES = 1 << 30
+
+#: The image formats decoded, by Pillow's names. A file in any other format
+#: (PostScript, FITS, PSD, ...) is refused as "unsupported format" whatever
+#: its name says, before any of its decoding code runs: Pillow would pick the
+#: decoder from the content, and some of them start outside programs
+#: (Ghostscript for PostScript) or are rarely fuzzed.
+FORMATS = ("JPEG", "PNG", "BMP", "GIF", "WEBP", "TIFF")
+
+#: Largest file read, in bytes (64 MiB): bigger files are refused from their
+#: size alone, before a byte is read. A JPEG is read into memory whole.
+MAX_FILE_BYTES = 64 << 20
+
+#: Most scans a JPEG may have (100). Every scan of a progressive JPEG
+#: revisits the whole picture, so a file of many empty scans takes minutes
+#: to decode; photos have 1 (baseline) to about 12 (progressive).
+MAX_JPEG_SCANS = 100
+
+#: Most memory decoding one image may take, in bytes (300 MiB), estimated
+#: from its header before any pixel is decoded (see docs/hostile_inputs.md);
+#: an image that would need more is refused. JPEGs are estimated at the DCT
+#: scale they are decoded at, so even the largest photos need little.
+MAX_DECODE_BYTES = 300 << 20
 
 # How many bad files an ImageLoadError message lists before "... and N more".
 _MAX_LISTED = 20
@@ -220,29 +260,40 @@ def _count_decode():
 # --------------------------------------------------------------------------
 
 
-def _jpeg_orientation(data):
-    """Read the EXIF orientation of JPEG bytes without decoding; 1 if absent."""
+_PROGRESSIVE_FRAMES = frozenset({0xC2, 0xC6, 0xCA, 0xCE})  # SOF2, 6, 10, 14
+
+
+def _jpeg_header(data):
+    """Read the markers of JPEG bytes up to the first scan.
+
+    Returns ``(EXIF orientation, offset of the first scan or None, whether the
+    frame is progressive)``; orientation 1 where there is none.
+    """
+    orientation, progressive = 1, False
     try:
         i, n = 2, len(data)
         while i + 4 <= n:
             if data[i] != 0xFF:
-                return 1
+                break
             marker = data[i + 1]
             if marker == 0xFF:  # fill byte
                 i += 1
                 continue
-            if marker in (0xD9, 0xDA):  # end of image / start of scan: no more headers
-                return 1
+            if marker == 0xDA:  # start of scan: the headers are over
+                return orientation, i, progressive
+            if marker == 0xD9:
+                break
+            progressive = progressive or marker in _PROGRESSIVE_FRAMES
             if 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
                 i += 2
                 continue
             length = int.from_bytes(data[i + 2 : i + 4], "big")
-            if marker == 0xE1 and data[i + 4 : i + 10] == b"Exif\0\0":
-                return _tiff_orientation(data, i + 10, i + 2 + length)
+            if marker == 0xE1 and orientation == 1 and data[i + 4 : i + 10] == b"Exif\0\0":
+                orientation = _tiff_orientation(data, i + 10, i + 2 + length)
             i += 2 + length
     except (IndexError, ValueError):
         pass
-    return 1
+    return orientation, None, progressive
 
 
 def _tiff_orientation(data, start, end):
@@ -268,6 +319,20 @@ def _tiff_orientation(data, start, end):
     return 1
 
 
+def _check_scans(data, first_scan):
+    # Each scan of a progressive JPEG revisits every block of the picture, so
+    # a small file of empty scans can take minutes; real photos have at most
+    # about a dozen. (A sequential JPEG's decoder refuses scans beyond one per
+    # component.) 0xFF 0xDA cannot occur inside entropy-coded data (a 0xFF
+    # there is always followed by 0x00), so counting the pair counts the scans.
+    n_scans = data.count(b"\xff\xda", first_scan)
+    if n_scans > MAX_JPEG_SCANS:
+        raise _BadFile(
+            f"too many JPEG scans: {n_scans}, over the limit of {MAX_JPEG_SCANS} "
+            "(skcatdog.loading.MAX_JPEG_SCANS); not decoded"
+        )
+
+
 def _bomb(pixels):
     return _BadFile(
         f"decompression bomb: {pixels} pixels is over the limit of "
@@ -283,7 +348,49 @@ def _check_pixels(width, height):
         raise _bomb(f"{width}x{height} = {width * height}")
 
 
-def _decode_jpeg_fast(data, image_size, color_mode):
+def _check_memory(needed):
+    if needed > MAX_DECODE_BYTES:
+        raise _BadFile(
+            f"decoding needs about {needed / 2**20:,.0f} MiB, over the limit of "
+            f"{MAX_DECODE_BYTES / 2**20:,.0f} MiB (skcatdog.loading.MAX_DECODE_BYTES); "
+            "not decoded"
+        )
+
+
+def _reduction(size, target):
+    """The integer factor :func:`_reduce` shrinks a ``size`` picture by."""
+    (width, height), (w, h) = size, target
+    return max(1, min(width // w, height // h))
+
+
+def _pillow_bytes(size, mode, target, transparency=False, image_format=None):
+    """Peak bytes of decoding a ``size`` picture of ``mode`` down to ``target``.
+
+    The decoded frame (three times for WebP: libwebp decodes into a buffer
+    of its own, which Pillow copies twice), the full-size copies :func:`_reduce` makes first (a
+    palette expanded to RGB or RGBA, 16-bit samples widened to 32 bits, alpha
+    premultiplied), then at most three 4-byte copies of the reduced (or
+    enlarged) picture while its colours are converted, composited, resized
+    and copied out. ``tests/
+    test_hostile_inputs.py`` measures that the real peak stays within it.
+    """
+    width, height = size
+    n = width * height
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    factor = _reduction(size, target)
+    needed = n * per_pixel + (8 * n if image_format == "WEBP" else 0)
+    if factor > 1:
+        alpha = mode in _ALPHA_MODES or transparency
+        if mode in ("P", "PA"):
+            needed += 4 * n * (2 if alpha or mode == "PA" else 1)
+        elif mode == "1" or alpha or mode in _SIXTEEN_BIT_MODES:
+            needed += 4 * n
+    # The reduced picture, or the target itself where it is the larger (an
+    # image enlarged).
+    return needed + 12 * max(n // (factor * factor), target[0] * target[1])
+
+
+def _decode_jpeg_fast(data, image_size, color_mode, orientation):
     """libjpeg-turbo with DCT scaling; None where Pillow must take over."""
     try:
         height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
@@ -292,10 +399,17 @@ def _decode_jpeg_fast(data, image_size, color_mode):
     if colorspace not in ("YCbCr", "Gray", "RGB"):  # CMYK/YCCK: Pillow knows Adobe's inversion
         return None
     _check_pixels(width, height)
-    orientation = _jpeg_orientation(data)
     h, w = image_size
     if orientation >= 5:  # stored sideways: the target is too
         h, w = w, h
+    # libjpeg-turbo decodes at the smallest scale k/8 that covers the target:
+    # the bytes, the decoded array and Pillow's 4-byte copy of it, then the
+    # copies of the resized picture (see _pillow_bytes).
+    k = next((k for k in range(1, 9) if -(-height * k // 8) >= h and -(-width * k // 8) >= w),
+             8)
+    channels = 3 if color_mode == "rgb" else 1
+    scaled = -(-height * k // 8) * -(-width * k // 8)
+    _check_memory(len(data) + scaled * (channels + 4) + 12 * h * w)
     try:
         # strict: recoverable errors (truncation, corrupt data) raise, and Pillow
         # decides, so both paths accept and refuse the same files.
@@ -308,13 +422,16 @@ def _decode_jpeg_fast(data, image_size, color_mode):
         )
     except ValueError:
         return None
-    im = Image.fromarray(pixels if color_mode == "rgb" else pixels.reshape(pixels.shape[:2]))
+    size = (pixels.shape[1], pixels.shape[0])
+    # frombuffer shares the array's memory: one copy fewer than fromarray.
+    im = Image.frombuffer("RGB" if channels == 3 else "L", size, pixels, "raw",
+                          "RGB" if channels == 3 else "L", 0, 1)
     return _finish(im, (h, w), orientation)
 
 
-def _decode_pillow(fp, image_size, color_mode):
+def _decode_pillow(fp, image_size, color_mode, n_bytes_held):
     try:
-        im = Image.open(fp)
+        im = Image.open(fp, formats=FORMATS)
     except Image.DecompressionBombError as exc:
         # Pillow raised from the header, before allocating; its message cites 2x the limit.
         found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -331,16 +448,35 @@ def _decode_pillow(fp, image_size, color_mode):
     h, w = image_size
     if orientation >= 5:
         h, w = w, h
-    if im.format == "JPEG":
+    if im.format in ("JPEG", "MPO"):
         im.draft("L" if color_mode == "grayscale" else "RGB", (w, h))
+    _check_memory(n_bytes_held + _pillow_bytes(im.size, im.mode, (w, h),
+                                              "transparency" in im.info, im.format))
     try:
         im.load()
     except OSError as exc:
         if "truncated" in str(exc):
             raise _BadFile(f"truncated file: {exc}") from None
         raise
+    im = _reduce(im, (w, h))
     im = _to_mode(im, "L" if color_mode == "grayscale" else "RGB")
     return _finish(im, (h, w), orientation)
+
+
+def _reduce(im, target):
+    """Shrink ``im`` by the largest integer factor that keeps it at least
+    ``target``, averaging the pixels of each block, before colours are
+    converted: the conversions then work on the small picture."""
+    factor = _reduction(im.size, target)
+    if factor == 1:
+        return im
+    if im.mode in ("P", "PA"):  # averaging palette indices would mix unrelated colours
+        im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
+    elif im.mode == "1":
+        im = im.convert("L")
+    elif im.mode in _SIXTEEN_BIT_MODES and im.mode != "I":
+        im = im.convert("I")  # Pillow reduces 32-bit samples, not 16-bit ones
+    return im.reduce(factor)
 
 
 def _to_mode(im, mode):
@@ -368,12 +504,36 @@ def _finish(im, stored_size, orientation):
     return np.asarray(im)
 
 
+def _format_of(head):
+    """The Pillow format whose signature ``head`` carries, or None.
+
+    Only each plugin's signature test runs (a comparison of leading bytes),
+    never its decoder.
+    """
+    Image.init()
+    for name, (_, accept) in Image.OPEN.items():
+        if accept is not None:
+            try:
+                if accept(head):
+                    return name
+            except Exception:  # a signature test that cannot read this head
+                continue
+    return None
+
+
 def _not_an_image(fp):
     fp.seek(0)
     head = fp.read(512)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<html" in text:
         return "not an image: the file is an HTML page (a failed download?)"
+    found = _format_of(head)
+    if found in FORMATS or found == "MPO":  # its own decoder has just refused it
+        return f"not an image: a damaged {found} file (its header cannot be read)"
+    if found is not None:
+        return (f"unsupported format: {found}, by its signature (skcatdog decodes "
+                f"{', '.join(FORMATS[:-1])} and {FORMATS[-1]} only; "
+                "skcatdog.loading.FORMATS)")
     if text.startswith((b"<?xml", b"{", b"[")) or (head and head.isascii() and b"\0" not in head):
         return "not an image: the file holds text"
     return f"not an image: unknown format (starts with {head[:8].hex(' ')})"
@@ -398,6 +558,9 @@ def _load_one(path, image_size, color_mode, use_cache):
             raise _BadFile("not a regular file")
         if st.st_size == 0:
             raise _BadFile("empty file (0 bytes)")
+        limit = MAX_FILE_BYTES
+        if st.st_size > limit:
+            raise _BadFile(_too_big(st.st_size, limit))
         key = None
         if use_cache:
             key = (os.path.abspath(path), st.st_mtime_ns, st.st_size, image_size, color_mode)
@@ -415,14 +578,21 @@ def _load_one(path, image_size, color_mode, use_cache):
             pixels = None
             if f.read(3) == _JPEG_SOI:
                 f.seek(0)
-                data = f.read()
-                pixels = _decode_jpeg_fast(data, image_size, color_mode)
-                fp = io.BytesIO(data)
+                data = f.read(st.st_size + 1)
+                if len(data) > st.st_size:  # it grew since stat
+                    data += f.read(limit + 1 - len(data))
+                    if len(data) > limit:
+                        raise _BadFile(_too_big(len(data), limit))
+                orientation, first_scan, progressive = _jpeg_header(data)
+                if progressive and first_scan is not None:
+                    _check_scans(data, first_scan)
+                pixels = _decode_jpeg_fast(data, image_size, color_mode, orientation)
+                fp, held = io.BytesIO(data), len(data)
             else:
-                fp = f  # Pillow reads only the header first: no slurping a huge non-image
+                fp, held = f, 0  # Pillow reads only the header first: no slurping
                 fp.seek(0)
             if pixels is None:
-                pixels = _decode_pillow(fp, image_size, color_mode)
+                pixels = _decode_pillow(fp, image_size, color_mode, held)
         if key is not None:
             pixels.flags.writeable = False
             _CACHE.put(key, pixels)
@@ -432,6 +602,11 @@ def _load_one(path, image_size, color_mode, use_cache):
     except Exception as exc:  # anything a hostile file provokes is that file's failure
         message = str(exc).strip() or "no details"
         return None, f"cannot decode: {type(exc).__name__}: {message}"
+
+
+def _too_big(size, limit):
+    return (f"file too large: {size:,} bytes, over the limit of {limit:,} "
+            "(skcatdog.loading.MAX_FILE_BYTES); not read")
 
 
 # --------------------------------------------------------------------------
@@ -593,10 +768,13 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     is bilinear.
     Animated images give their first frame.
 
-    Files that cannot be loaded (missing, empty, truncated, not an image,
-    over Pillow's decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS``,
-    ...) are all collected, then one :class:`ImageLoadError` names each of
-    them with its reason.
+    Only JPEG, PNG, BMP, GIF, WebP and TIFF are decoded (:data:`FORMATS`),
+    whatever a file's name says. Files that cannot be loaded (missing,
+    empty, truncated, not an image, in another format, or over a limit:
+    :data:`MAX_FILE_BYTES`, :data:`MAX_JPEG_SCANS`, :data:`MAX_DECODE_BYTES`
+    or Pillow's decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS``) are
+    all collected, then one :class:`ImageLoadError` names each of them with
+    its reason.
 
     Parameters
     ----------

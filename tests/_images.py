@@ -137,3 +137,41 @@ def jpeg_declaring(folder, name="huge.jpg", size=(30000, 30000)):
     sof = data.index(b"\xff\xc0")
     data[sof + 5 : sof + 9] = struct.pack(">HH", size[1], size[0])  # height, width
     return write_bytes(folder, name, bytes(data))
+
+
+def foreign_format_bytes(fmt):
+    """A small image in a format skcatdog does not decode, as bytes.
+
+    Pillow writes most of them; FITS and PSD, which it only reads, are built
+    by hand from their headers.
+    """
+    if fmt == "FITS":
+        cards = ["SIMPLE  =                    T", "BITPIX  =                    8",
+                 "NAXIS   =                    2", "NAXIS1  =                    8",
+                 "NAXIS2  =                    8", "END"]
+        header = "".join(card.ljust(80) for card in cards).ljust(2880).encode("ascii")
+        return header + bytes(range(64)).ljust(2880, b"\0")
+    if fmt == "PSD":  # version 1, 3 channels of 8x8, 8 bits, RGB, raw data
+        head = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 8, 8, 8, 3)
+        return head + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + bytes(192)
+    buf = io.BytesIO()
+    mode = "1" if fmt == "XBM" else "RGB"
+    Image.new(mode, (8, 8), 1 if mode == "1" else (200, 40, 10)).save(buf, fmt)
+    return buf.getvalue()
+
+
+def many_scans_jpeg(side=512, n_scans=300):
+    """A progressive JPEG whose scan headers repeat ``n_scans`` times, with no data.
+
+    Each scan makes the decoder visit every block again: at 8192x8192 pixels
+    3,000 such scans (a 600 KB file) take libjpeg-turbo about 9 s.
+    """
+    buf = io.BytesIO()
+    Image.new("RGB", (side, side), (100, 50, 20)).save(buf, "JPEG", progressive=True)
+    data = buf.getvalue()
+    headers, i = [], data.find(b"\xff\xda")
+    while i >= 0:
+        headers.append(data[i : i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")])
+        i = data.find(b"\xff\xda", i + 2)
+    extra = b"".join(headers[k % len(headers)] for k in range(n_scans))
+    return data[:-2] + extra + b"\xff\xd9"

@@ -1,10 +1,12 @@
 """Fuzzing: hostile bytes never crash the loader, hang it, or escape as another error.
 
-Inputs are random bytes and valid JPEG/PNG files that were bit-flipped,
-truncated, spliced with other bytes or had bytes overwritten. For each one,
-``ImageLoader.transform`` either returns pixels of the right shape or raises
-``ImageLoadError``, ``verify_images`` agrees with it, and both finish within
-the hypothesis deadline.
+Inputs are random bytes and valid JPEG/PNG files, and files in formats
+skcatdog does not decode (PostScript, FITS, PSD, PPM, ...), that were
+bit-flipped, truncated, spliced with other bytes or had bytes overwritten.
+For each one, ``ImageLoader.transform`` either returns pixels of the right
+shape or raises ``ImageLoadError``, ``verify_images`` agrees with it, both
+finish within the hypothesis deadline, and no Pillow decoder outside
+``skcatdog.loading.FORMATS`` is ever opened.
 
 The default run is short. A long run:
 
@@ -16,11 +18,11 @@ import tempfile
 
 import numpy as np
 import pytest
-from _images import jpeg_bytes, png_bytes
+from _images import foreign_format_bytes, jpeg_bytes, png_bytes
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from skcatdog.loading import ImageLoader, ImageLoadError, verify_images
+from skcatdog.loading import FORMATS, ImageLoader, ImageLoadError, verify_images
 
 MAX_EXAMPLES = int(os.environ.get("SKCATDOG_FUZZ_EXAMPLES", "100"))
 
@@ -51,10 +53,14 @@ def _more_seeds():
 
 _more_seeds()
 
+FOREIGN_SEEDS = {fmt: foreign_format_bytes(fmt) for fmt in
+                 ["EPS", "FITS", "PSD", "PPM", "PCX", "SGI", "ICO", "DDS", "JPEG2000", "QOI",
+                  "XBM", "TGA"]}
+
 
 @st.composite
-def mutated(draw):
-    data = bytearray(SEEDS[draw(st.sampled_from(sorted(SEEDS)))])
+def mutated(draw, seeds=SEEDS):
+    data = bytearray(seeds[draw(st.sampled_from(sorted(seeds)))])
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["flip", "truncate", "splice", "overwrite", "delete"]))
         if not data:
@@ -82,7 +88,32 @@ hostile_bytes = st.one_of(
     st.binary(max_size=512).map(lambda b: b"\xff\xd8\xff" + b),  # JPEG signature, then noise
     st.binary(max_size=512).map(lambda b: b"\x89PNG\r\n\x1a\n" + b),
     mutated(),
+    st.sampled_from(sorted(FOREIGN_SEEDS.values())),
+    mutated(FOREIGN_SEEDS),
 )
+
+
+@pytest.fixture(scope="module")
+def foreign_decoders_opened():
+    """Every Pillow decoder outside FORMATS, wrapped to record that it was opened."""
+    from PIL import Image
+
+    Image.init()
+    opened, saved = [], dict(Image.OPEN)
+
+    def recording(name, factory):
+        def open_(*args, **kwargs):
+            opened.append(name)
+            return factory(*args, **kwargs)
+
+        return open_
+
+    for name, (factory, accept) in saved.items():
+        if name not in FORMATS:
+            Image.OPEN[name] = (recording(name, factory), accept)
+    yield opened
+    Image.OPEN.clear()
+    Image.OPEN.update(saved)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +129,8 @@ def scratch():
     database=None,
 )
 @given(data=hostile_bytes, color_mode=st.sampled_from(["rgb", "grayscale"]))
-def test_hostile_bytes_load_or_raise_image_load_error(scratch, data, color_mode):
+def test_hostile_bytes_load_or_raise_image_load_error(scratch, foreign_decoders_opened, data,
+                                                      color_mode):
     path = os.path.join(scratch, "fuzz.jpg")
     with open(path, "wb") as f:
         f.write(data)
@@ -118,3 +150,4 @@ def test_hostile_bytes_load_or_raise_image_load_error(scratch, data, color_mode)
     report = verify_images([path])
     assert list(report.columns) == ["path", "reason"]
     assert len(report) == (0 if loaded else 1), (loaded, report.to_dict("records"))
+    assert foreign_decoders_opened == []

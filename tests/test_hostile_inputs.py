@@ -5,20 +5,26 @@ user can act on; odd but valid files must load with the right pixels.
 """
 
 import builtins
+import json
 import os
 import resource
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from _images import (
     BLUE,
+    save,
     RED,
     animated_gif,
     corrupt_but_decodable_jpeg,
     exif_rotated_jpeg,
+    foreign_format_bytes,
     html_page,
     jpeg_bytes,
     jpeg_declaring,
+    many_scans_jpeg,
     palette_with_transparency,
     png_bytes,
     png_header_only,
@@ -251,6 +257,189 @@ def test_huge_declared_size_fails_before_allocating(folder, writer):
     assert reason.startswith("decompression bomb: ")
     assert "900000000 pixels" in reason
     assert grown_mib < 100
+
+
+# ---------------------------------------------------------------- only the formats we mean
+
+FOREIGN = ["EPS", "FITS", "PSD", "PPM", "PCX", "SGI", "ICO", "DDS", "JPEG2000", "QOI", "XBM"]
+
+
+@pytest.mark.parametrize("fmt", FOREIGN)
+def test_formats_outside_the_list_are_refused_by_name(folder, fmt):
+    path = write_bytes(folder, f"{fmt.lower()}_named.jpg", foreign_format_bytes(fmt))
+    assert reason_for(path) == (
+        f"unsupported format: {fmt}, by its signature (skcatdog decodes JPEG, PNG, BMP, GIF, "
+        "WEBP and TIFF only; skcatdog.loading.FORMATS)"
+    )
+
+
+def test_formats_without_a_signature_are_refused_too(folder):
+    tga = write_bytes(folder, "tga.jpg", foreign_format_bytes("TGA"))
+    assert reason_for(tga).startswith("unsupported format: ")  # TGA has no signature
+    im = write_bytes(folder, "im.jpg", foreign_format_bytes("IM"))
+    assert reason_for(im).startswith("not an image: unknown format")
+
+
+@pytest.fixture
+def ghostscript_installed(monkeypatch):
+    """Pretend Ghostscript is installed; record every program started instead of running it."""
+    from PIL import EpsImagePlugin
+
+    started = []
+
+    def record(*args, **kwargs):
+        started.append(args[0] if args else kwargs.get("args"))
+        raise OSError("no programs are started in this test")
+
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", "gs", raising=False)
+    monkeypatch.setattr(EpsImagePlugin, "has_ghostscript", lambda: True)
+    for name in ("Popen", "check_call", "run", "call"):
+        monkeypatch.setattr(subprocess, name, record)
+    return started
+
+
+def test_postscript_named_jpg_starts_no_program(folder, ghostscript_installed):
+    path = write_bytes(folder, "photo.jpg", foreign_format_bytes("EPS"))
+    # What Pillow alone does with it: pick the EPS decoder from the content, run Ghostscript.
+    with pytest.raises(OSError, match="no programs are started"), Image.open(path) as im:
+        im.load()
+    assert ghostscript_installed, "the control must see Pillow start Ghostscript"
+    ghostscript_installed.clear()
+    assert reason_for(path).startswith("unsupported format: EPS")
+    assert ghostscript_installed == []
+
+
+def test_the_command_line_skips_foreign_formats_with_the_reason(folder):
+    from skcatdog.cli import _load_images
+
+    good = solid(folder, "cat.1.png", size=(8, 8))
+    eps = write_bytes(folder, "cat.2.jpg", foreign_format_bytes("EPS"))
+    pixels, reasons = _load_images(ImageLoader(image_size=(4, 4)), [good, eps], progress=False)
+    assert pixels.shape == (1, 48)
+    assert reasons[0] is None and reasons[1].startswith("unsupported format: EPS")
+
+
+# ---------------------------------------------------------------- bounded cost per file
+
+
+def test_a_huge_file_is_refused_from_its_size_without_reading(folder, monkeypatch):
+    path = os.path.join(folder, "huge.jpg")
+    with open(path, "wb") as f:  # 3 GiB with a JPEG signature, sparse on disk
+        f.write(jpeg_bytes((16, 16)))
+        f.truncate(3 << 30)
+    opened = []
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
+    reason = reason_for(path)
+    assert reason == (
+        "file too large: 3,221,225,472 bytes, over the limit of 67,108,864 "
+        "(skcatdog.loading.MAX_FILE_BYTES); not read"
+    )
+    assert path not in opened
+
+
+def test_the_file_size_limit_can_be_changed(folder, monkeypatch):
+    path = write_bytes(folder, "small.png", png_bytes((16, 16)))
+    monkeypatch.setattr(loading, "MAX_FILE_BYTES", 100)
+    assert reason_for(path).startswith(f"file too large: {os.path.getsize(path):,} bytes")
+    monkeypatch.setattr(loading, "MAX_FILE_BYTES", 1 << 20)
+    assert load(path).shape == (4, 4, 3)
+
+
+def test_a_jpeg_with_hundreds_of_scans_is_stopped(folder, monkeypatch):
+    path = write_bytes(folder, "scans.jpg", many_scans_jpeg(side=256, n_scans=300))
+    assert reason_for(path) == (
+        "too many JPEG scans: 310, over the limit of 100 (skcatdog.loading.MAX_JPEG_SCANS); "
+        "not decoded"
+    )
+    # The limit is what stopped it: above it, the decoder runs every scan.
+    monkeypatch.setattr(loading, "MAX_JPEG_SCANS", 1000)
+    assert load(path).shape == (4, 4, 3)
+
+
+def test_an_ordinary_progressive_jpeg_is_within_the_scan_limit(folder):
+    from io import BytesIO
+
+    buf = BytesIO()
+    Image.new("RGB", (64, 64), RED).save(buf, "JPEG", progressive=True, quality=95)
+    assert 5 <= buf.getvalue().count(b"\xff\xda") <= 20
+    path = write_bytes(folder, "progressive.jpg", buf.getvalue())
+    assert np.abs(load(path) - RED).max() <= 3
+
+
+def test_a_picture_needing_too_much_memory_is_refused_before_decoding(folder, monkeypatch):
+    path = solid(folder, "big.png", size=(1000, 800), color=RED, mode="RGBA")
+    monkeypatch.setattr(loading, "MAX_DECODE_BYTES", 4 << 20)
+    # 800,000 RGBA pixels: the 4-byte frame and its premultiplied copy
+    assert reason_for(path) == (
+        "decoding needs about 6 MiB, over the limit of 4 MiB "
+        "(skcatdog.loading.MAX_DECODE_BYTES); not decoded"
+    )
+    monkeypatch.setattr(loading, "MAX_DECODE_BYTES", 8 << 20)
+    assert (load(path) == RED).all()
+
+
+_PEAK_SCRIPT = r"""
+import json, re, sys
+import skcatdog.loading as loading
+
+def kib(field):
+    return int(re.search(field + r":\s+(\d+)", open("/proc/self/status").read()).group(1))
+
+path, h, w, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+estimates = []
+check = loading._check_memory
+loading._check_memory = lambda needed: estimates.append(needed) or check(needed)
+loading._load_one(small, (8, 8), "rgb", False)  # every code path warmed up on a small file
+estimates.clear()
+with open("/proc/self/clear_refs", "w") as f:  # the peak (VmHWM) starts again from now
+    f.write("5")
+before = kib("VmRSS")
+pixels, reason = loading._load_one(path, (h, w), "rgb", False)
+grown = kib("VmHWM") - before
+print(json.dumps({"reason": reason, "estimate": estimates, "grown": grown * 1024}))
+"""
+
+
+def _blocks(mode, side):
+    rng = np.random.default_rng(0)
+    cells = rng.integers(0, 256, (side // 16, side // 16, 4), dtype=np.uint8)
+    big = Image.fromarray(np.kron(cells, np.ones((16, 16, 1), np.uint8)), "RGBA")
+    if mode == "I;16":
+        return Image.fromarray(np.asarray(big)[..., 0].astype(np.uint16) * 257)
+    return big.convert(mode)
+
+
+@pytest.mark.parametrize(
+    ("mode", "name", "target"),
+    [
+        ("RGB", "rgb.png", 50), ("RGBA", "rgba.png", 50), ("P", "palette.png", 50),
+        ("I;16", "gray16.png", 50), ("LA", "la.png", 50), ("RGB", "rgb_large_target.png", 900),
+        ("RGB", "photo.jpg", 900), ("CMYK", "cmyk.jpg", 900), ("RGBA", "rgba.webp", 50),
+        ("RGB", "rgb.tiff", 50), ("RGBA", "deflate.tiff", 50), ("P", "palette.gif", 50),
+        ("RGB", "rgb.bmp", 50),
+    ],
+)
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK),
+                    reason="measuring a peak needs Linux's /proc/self/clear_refs")
+def test_peak_memory_stays_within_the_estimate(folder, mode, name, target):
+    """In a fresh process, decoding a 2000x2000 picture grows the peak RSS by no
+    more than the estimate that MAX_DECODE_BYTES is checked against."""
+    kwargs = {"transparency": 0} if mode == "P" else {"quality": 90} if name.endswith("jpg") else {}
+    if name == "deflate.tiff":
+        kwargs = {"compression": "tiff_adobe_deflate"}
+    path = save(_blocks(mode, 2000), folder, name, **kwargs)
+    small = save(_blocks(mode, 64), folder, "small_" + name, **kwargs)
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, path, str(target), str(target), small],
+        capture_output=True, text=True, check=True,
+    )
+    result = json.loads(out.stdout)
+    assert result["reason"] is None
+    [estimate] = result["estimate"]
+    # RSS moves in pages and allocator chunks: 2 MiB of slack.
+    assert result["grown"] <= estimate + (2 << 20), (result, estimate / 2**20)
+    assert result["grown"] >= 1 << 20  # a measurement, not a process that did nothing
 
 
 # ---------------------------------------------------------------- paths

@@ -77,7 +77,6 @@ def test_rgb_mode_repeats_the_gray_channel(folder):
         ("x.gif", {}),
         ("x.webp", {"lossless": True}),
         ("x.tiff", {}),
-        ("x.ppm", {}),
     ],
 )
 def test_each_format_loads(folder, name, kwargs):
