@@ -568,31 +568,15 @@ def _load_one(path, image_size, color_mode, use_cache):
             if cached is not None:
                 return cached, None
         _count_decode()
-        try:
-            f = open(path, "rb")
-        except PermissionError:
-            raise _BadFile("permission denied") from None
-        except IsADirectoryError:
-            raise _BadFile("is a directory, not a file") from None
-        with f:
-            pixels = None
-            if f.read(3) == _JPEG_SOI:
-                f.seek(0)
-                data = f.read(st.st_size + 1)
-                if len(data) > st.st_size:  # it grew since stat
-                    data += f.read(limit + 1 - len(data))
-                    if len(data) > limit:
-                        raise _BadFile(_too_big(len(data), limit))
-                orientation, first_scan, progressive = _jpeg_header(data)
-                if progressive and first_scan is not None:
-                    _check_scans(data, first_scan)
-                pixels = _decode_jpeg_fast(data, image_size, color_mode, orientation)
-                fp, held = io.BytesIO(data), len(data)
-            else:
-                fp, held = f, 0  # Pillow reads only the header first: no slurping
-                fp.seek(0)
-            if pixels is None:
-                pixels = _decode_pillow(fp, image_size, color_mode, held)
+        data = _read(path, limit)
+        pixels = None
+        if data.startswith(_JPEG_SOI):
+            orientation, first_scan, progressive = _jpeg_header(data)
+            if progressive and first_scan is not None:
+                _check_scans(data, first_scan)
+            pixels = _decode_jpeg_fast(data, image_size, color_mode, orientation)
+        if pixels is None:
+            pixels = _decode_pillow(io.BytesIO(data), image_size, color_mode, len(data))
         if key is not None:
             pixels.flags.writeable = False
             _CACHE.put(key, pixels)
@@ -602,6 +586,41 @@ def _load_one(path, image_size, color_mode, use_cache):
     except Exception as exc:  # anything a hostile file provokes is that file's failure
         message = str(exc).strip() or "no details"
         return None, f"cannot decode: {type(exc).__name__}: {message}"
+
+
+# Non-blocking: should the path have become a FIFO since it was checked, opening
+# it returns at once (and fstat then refuses it) instead of waiting for a writer.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read(path, limit):
+    """The bytes of the regular file ``path``, at most ``limit`` of them."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:  # deleted since it was checked
+        raise _BadFile("file not found") from None
+    except PermissionError:
+        raise _BadFile("permission denied") from None
+    except IsADirectoryError:
+        raise _BadFile("is a directory, not a file") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _BadFile("not a regular file")
+        # One read of the known size; a second one only if the file is growing,
+        # and then no further than one byte past the limit.
+        data = os.read(fd, min(st.st_size, limit) + 1)
+        if len(data) <= st.st_size:
+            return data
+        chunks, size = [data], len(data)
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _BadFile(_too_big(size, limit))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _too_big(size, limit):

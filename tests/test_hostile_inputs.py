@@ -4,7 +4,6 @@ Bad files must give one ImageLoadError naming each of them with a reason the
 user can act on; odd but valid files must load with the right pixels.
 """
 
-import builtins
 import json
 import os
 import resource
@@ -15,7 +14,6 @@ import numpy as np
 import pytest
 from _images import (
     BLUE,
-    save,
     RED,
     animated_gif,
     corrupt_but_decodable_jpeg,
@@ -29,6 +27,7 @@ from _images import (
     png_bytes,
     png_header_only,
     rgba,
+    save,
     sixteen_bit,
     solid,
     truncated_jpeg,
@@ -322,14 +321,14 @@ def test_the_command_line_skips_foreign_formats_with_the_reason(folder):
 # ---------------------------------------------------------------- bounded cost per file
 
 
-def test_a_huge_file_is_refused_from_its_size_without_reading(folder, monkeypatch):
+def test_a_huge_file_is_refused_from_its_size_without_opening_it(folder, monkeypatch):
     path = os.path.join(folder, "huge.jpg")
     with open(path, "wb") as f:  # 3 GiB with a JPEG signature, sparse on disk
         f.write(jpeg_bytes((16, 16)))
         f.truncate(3 << 30)
     opened = []
-    real_open = builtins.open
-    monkeypatch.setattr(builtins, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
     reason = reason_for(path)
     assert reason == (
         "file too large: 3,221,225,472 bytes, over the limit of 67,108,864 "
@@ -425,9 +424,8 @@ def _blocks(mode, side):
 def test_peak_memory_stays_within_the_estimate(folder, mode, name, target):
     """In a fresh process, decoding a 2000x2000 picture grows the peak RSS by no
     more than the estimate that MAX_DECODE_BYTES is checked against."""
-    kwargs = {"transparency": 0} if mode == "P" else {"quality": 90} if name.endswith("jpg") else {}
-    if name == "deflate.tiff":
-        kwargs = {"compression": "tiff_adobe_deflate"}
+    kwargs = {"palette.png": {"transparency": 0}, "photo.jpg": {"quality": 90},
+              "deflate.tiff": {"compression": "tiff_adobe_deflate"}}.get(name, {})
     path = save(_blocks(mode, 2000), folder, name, **kwargs)
     small = save(_blocks(mode, 64), folder, "small_" + name, **kwargs)
     out = subprocess.run(
@@ -464,12 +462,14 @@ def test_file_without_read_permission(folder, monkeypatch):
     """Simulated: the tests may run as root, which reads a chmod 000 file anyway."""
     path = solid(folder, "secret.png")
 
+    real_open = os.open
+
     def deny(file, *args, **kwargs):
         if os.fspath(file) == path:
             raise PermissionError(13, "Permission denied", file)
-        return builtins.open(file, *args, **kwargs)
+        return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(loading, "open", deny, raising=False)
+    monkeypatch.setattr(os, "open", deny)
     assert reason_for(path) == "permission denied"
 
 
@@ -547,3 +547,25 @@ def test_verify_images_returns_exactly_the_bad_ones(folder):
     assert report.reason.str.len().gt(0).all()
     # and what verify_images passes, ImageLoader loads
     assert ImageLoader(image_size=(8, 8)).transform(good).shape == (len(good), 192)
+
+
+def test_a_path_that_became_a_fifo_after_the_check_is_refused_without_blocking(folder):
+    """The file is opened without blocking and checked again once open."""
+    path = os.path.join(folder, "swapped.jpg")
+    os.mkfifo(path)
+    with pytest.raises(loading._BadFile, match="^not a regular file$"):
+        loading._read(path, 1 << 20)
+
+
+def test_a_file_that_grows_while_read_stops_past_the_limit(folder, monkeypatch):
+    path = write_bytes(folder, "growing.jpg", b"\xff\xd8\xff" + bytes(97))
+    real_fstat = os.fstat
+
+    def smaller(fd):  # the size seen at open is older than the bytes there now
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], 10, *st[7:]))
+
+    monkeypatch.setattr(os, "fstat", smaller)
+    with pytest.raises(loading._BadFile, match="^file too large: 51 bytes, over the limit of 50"):
+        loading._read(path, 50)
+    assert len(loading._read(path, 1000)) == 100
