@@ -8,6 +8,10 @@ imported inside the commands, so that ``skcatdog --help`` answers at once.
 A run folder (``train``, ``demo``, ``evaluate``) is written into a hidden
 staging folder beside it and renamed into place when complete, so an
 interrupted run leaves the previous folder as it was, or no folder at all.
+
+Everything that can be checked without the data is checked before the long
+work: an ``--out`` that is, lies inside or contains an input, an ``--out``
+that cannot be written, a pickle model without ``--trust-pickle``.
 """
 
 import argparse
@@ -41,6 +45,10 @@ MODELS = {
 NOTEBOOK_AUGMENTATION = {"shear_range": 0.1, "zoom_range": 0.1, "rotation_range": 0.0,
                          "horizontal_flip": True}
 
+#: The largest ``--image-size`` side: 1024 x 1024 RGB is 3 MiB a photo before the
+#: network multiplies it; a typo such as 50000 would fail hours later, out of memory.
+MAX_IMAGE_SIDE = 1024
+
 #: Files a run folder holds (besides the report's PNGs).
 MODEL_FILE = "model.skcatdog"
 RUN_FILES = frozenset({MODEL_FILE, "metrics.json", "history.csv", "report.html"})
@@ -70,6 +78,70 @@ def _model_class(name):
 
 def _err(message):
     print(f"skcatdog: {message}", file=sys.stderr, flush=True)
+
+
+def _shown(path):
+    r"""``path`` as text any UTF-8 file takes, reversibly (docs/cli.md, "File names").
+
+    On Linux a file name is bytes, which Python holds with surrogate escapes
+    (``b"caf\xe9"`` is ``'caf\udce9'``) and no UTF-8 writer accepts. A byte
+    that is not UTF-8 becomes ``\xNN`` and a backslash ``\\``, so that a
+    name holding a literal ``\xe9`` stays distinct; valid names without a
+    backslash are unchanged. The inverse, to bytes:
+    ``text.encode("utf-8").decode("unicode_escape").encode("latin-1")``.
+    """
+    raw = os.fsencode(path).replace(b"\\", b"\\\\")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _real(path):
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def _check_out_apart(out, inputs, allow_inside=False):
+    """Refuse an ``--out`` that is, lies inside or contains one of ``inputs``.
+
+    ``inputs`` are ``(description, path)``. A run folder is swapped in whole,
+    so an ``--out`` above an input would delete it; one inside an input mixes
+    the report's PNGs into the photos or a run folder (``allow_inside`` lets
+    that pass, for a folder that is searched no further).
+    """
+    target = _real(out)
+    for what, path in inputs:
+        source = _real(path)
+        if target == source:
+            relation = "is"
+        elif target.is_relative_to(source) and not allow_inside:
+            relation = "is inside"
+        elif source.is_relative_to(target):
+            relation = "contains"
+        else:
+            continue
+        raise CommandError(f"--out {out} {relation} {what} {path}; writing there would "
+                           "destroy or mix up an input: pick another place.")
+
+
+def _check_writable(target, create_parents=True):
+    """Fail now, not after training, where ``target`` cannot be created.
+
+    A file is created and deleted in the folder that will hold ``target`` (or
+    in its first existing ancestor, for folders created on the way); as root
+    that is the only test that tells a read-only file system.
+    """
+    folder = Path(os.path.abspath(target)).parent
+    if create_parents:
+        while not folder.exists():
+            folder = folder.parent
+    elif not folder.exists():
+        raise CommandError(f"--out {target}: no such folder {folder}.")
+    if not folder.is_dir():
+        raise CommandError(f"--out {target}: {folder} is not a folder.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".skcatdog-probe-"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"--out {target}: cannot write in {folder}: "
+                           f"{exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
@@ -235,8 +307,8 @@ def _report_skipped(skipped, n_found):
         by_reason.setdefault(reason, []).append(path)
     _err(f"warning: skipped {len(skipped)} of {n_found} image files:")
     for reason, paths in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
-        names = ", ".join(paths[:5]) + (f", ... and {len(paths) - 5} more" if len(paths) > 5
-                                         else "")
+        more = f", ... and {len(paths) - 5} more" if len(paths) > 5 else ""
+        names = ", ".join(map(_shown, paths[:5])) + more
         print(f"  {len(paths)} x {reason}: {names}", file=sys.stderr)
 
 
@@ -286,6 +358,7 @@ class _RunFolder:
             self.out = Path(os.path.abspath(out))
         self.parent = self.out.parent
         self._check_target()
+        _check_writable(self.out)
         self.staging = None
 
     def _leftovers(self, kind):
@@ -404,7 +477,11 @@ def _image_size(text):
     if not match or int(match.group(1)) < 1 or (match.group(2) and int(match.group(2)) < 1):
         raise argparse.ArgumentTypeError(f"expected N or HxW with positive ints, got {text!r}")
     h = int(match.group(1))
-    return (h, int(match.group(2)) if match.group(2) else h)
+    size = (h, int(match.group(2)) if match.group(2) else h)
+    if max(size) > MAX_IMAGE_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"each side must be at most {MAX_IMAGE_SIDE} pixels, got {text!r}")
+    return size
 
 
 def _test_size(text):
@@ -448,7 +525,7 @@ _degrees = _number(float, "degrees in [0, 180]", lambda v: 0 <= v <= 180)
 _n_jobs = _number(int, "a positive int or -1 (all cores)", lambda v: v != 0)
 
 
-def _train_run(args, data_dir, out, title):
+def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     """Load, split, fit, evaluate and write the run folder; returns metrics.json's dict."""
     import numpy as np
     from sklearn.model_selection import train_test_split
@@ -459,6 +536,7 @@ def _train_run(args, data_dir, out, title):
     from skcatdog.persistence import save_model
 
     progress = not args.quiet
+    _check_out_apart(out, [(data_name, data_dir)])
     run = _RunFolder(out)  # refuse a bad --out before the long work
     _import_tensorflow()  # quietly, before the model classes import it
     model_class = _model_class(args.model)
@@ -515,12 +593,12 @@ def _train_run(args, data_dir, out, title):
 
     extra = {
         "command": "train",
-        "data_dir": os.fspath(data_dir),
+        "data_dir": _shown(data_dir),
         "model_file": MODEL_FILE,
         "n_train": int(len(train)),
         "n_test": int(len(test)),
         "best_epoch": int(clf.best_epoch_) + 1,
-        "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "skipped": [{"path": _shown(p), "reason": r} for p, r in skipped],
         "parameters": {
             "model": args.model, "image_size": list(args.image_size), "epochs": args.epochs,
             "batch_size": args.batch_size, "augmentation": repr(augmentation),
@@ -540,39 +618,65 @@ def _train_run(args, data_dir, out, title):
 
 
 def _cmd_train(args):
-    document = _train_run(args, args.data_dir, args.out, title=f"skcatdog: {args.data_dir}")
+    document = _train_run(args, args.data_dir, args.out,
+                          title=f"skcatdog: {_shown(args.data_dir)}")
     print(f"test accuracy: {document['accuracy']:.3f} on {document['n_test']} images; "
-          f"run folder: {args.out}")
+          f"run folder: {_shown(args.out)}")
     return 0
 
 
 def _cmd_demo(args):
-    from skcatdog.datasets import load_demo
+    from skcatdog.datasets import get_data_home, load_demo
 
     start = time.perf_counter()
+    # The photos' folder is known once they are drawn, their home now: an --out
+    # replacing the home would delete them (and any other data kept there).
+    _check_out_apart(args.out, [("the demo photos' home", get_data_home(args.data_home))],
+                     allow_inside=True)
+    _RunFolder(args.out)  # a bad --out fails before the photos are drawn
     if not args.quiet:
         _err(f"generating the demo photos ({2 * DEMO_N_PER_CLASS} images, 64x64)")
     demo = load_demo(n_per_class=DEMO_N_PER_CLASS, image_size=(64, 64), random_state=0,
                      data_home=args.data_home)
-    document = _train_run(args, demo.folder, args.out, title="skcatdog demo")
+    document = _train_run(args, demo.folder, args.out, title="skcatdog demo",
+                          data_name="the demo photos' folder")
     seconds = time.perf_counter() - start
     print(f"demo: {args.model} CNN, test accuracy "
           f"{document['accuracy']:.3f} on {document['n_test']} images "
-          f"({seconds:.0f} s); report: {Path(args.out) / 'report.html'}")
+          f"({seconds:.0f} s); report: {_shown(Path(args.out) / 'report.html')}")
     return 0
 
 
-def _load_estimator(source):
-    """The model of a run folder or a model file, and its path."""
-    from skcatdog.persistence import load_model
+def _model_path(source, trust_pickle):
+    """The model file of a run folder or a model file; a pickle needs ``trust_pickle``."""
+    from skcatdog.persistence import PICKLE_SUFFIXES
 
     path = Path(source)
     if path.is_dir():
         path = path / MODEL_FILE
         if not path.is_file():
             raise CommandError(f"{source}: no {MODEL_FILE} in this folder.")
+    elif not path.exists():
+        raise CommandError(f"No such model file: {source}")
+    if path.suffix.lower() in PICKLE_SUFFIXES and not trust_pickle:
+        raise CommandError(f"{path}: a pickle ({path.suffix}), which can run any code when "
+                           "it is loaded; pass --trust-pickle if you trust its source.")
+    return path
+
+
+def _model_inputs(model_path):
+    """What an ``--out`` must stay apart from: the model's run folder, the model file."""
+    inputs = [("the model", model_path)]
+    if model_path.name == MODEL_FILE:  # a run folder's model: the folder is the input
+        inputs.insert(0, ("the model's run folder", model_path.parent))
+    return inputs
+
+
+def _load_estimator(path):
+    from skcatdog.persistence import load_model
+
     _import_tensorflow()
-    return load_model(path), path
+    return load_model(path)
 
 
 def _split_loader(estimator):
@@ -596,11 +700,13 @@ def _split_loader(estimator):
 def _cmd_evaluate(args):
     import numpy as np
 
-    estimator, model_path = _load_estimator(args.model)
+    model_path = _model_path(args.model, args.trust_pickle)
+    _check_out_apart(args.out, [("DATA_DIR", args.data_dir), *_model_inputs(model_path)])
+    run = _RunFolder(args.out)
+    estimator = _load_estimator(model_path)
     loader, rest = _split_loader(estimator)
     if args.n_jobs is not None:
         loader.set_params(n_jobs=args.n_jobs)
-    run = _RunFolder(args.out)
     start = time.perf_counter()
     _, X, y, skipped = _labelled_pixels(args.data_dir, loader, not args.quiet)
     load_seconds = time.perf_counter() - start
@@ -612,18 +718,19 @@ def _cmd_evaluate(args):
     y = y.astype(np.asarray(classes).dtype) if np.asarray(classes).dtype.kind != "O" else y
     extra = {
         "command": "evaluate",
-        "data_dir": os.fspath(args.data_dir),
-        "model_file": os.fspath(model_path),
+        "data_dir": _shown(args.data_dir),
+        "model_file": _shown(model_path),
         "n_test": int(len(y)),
-        "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "skipped": [{"path": _shown(p), "reason": r} for p, r in skipped],
         "estimator": repr(estimator),
         "versions": _versions(),
         "timings": {"load_seconds": round(load_seconds, 3)},
     }
     with run as folder:
-        document = _evaluate_into(folder, rest, X, y, f"skcatdog: {args.data_dir}", extra,
-                                  not args.quiet)
-    print(f"accuracy: {document['accuracy']:.3f} on {len(y)} images; folder: {args.out}")
+        document = _evaluate_into(folder, rest, X, y, f"skcatdog: {_shown(args.data_dir)}",
+                                  extra, not args.quiet)
+    print(f"accuracy: {document['accuracy']:.3f} on {len(y)} images; "
+          f"folder: {_shown(args.out)}")
     return 0
 
 
@@ -649,12 +756,15 @@ def _expand_paths(inputs):
 def _cmd_predict(args):
     import numpy as np
 
-    from skcatdog._atomic import atomic_write_text
+    from skcatdog._atomic import atomic_write_bytes
 
     paths = _expand_paths(args.paths)
     if not paths:
         raise CommandError(f"no image files found in {', '.join(args.paths)}")
-    estimator, _ = _load_estimator(args.model)
+    model_path = _model_path(args.model, args.trust_pickle)
+    if args.out:
+        _check_predict_out(args.out, model_path, [*args.paths, *paths])
+    estimator = _load_estimator(model_path)
     loader, rest = _split_loader(estimator)
     if args.n_jobs is not None:
         loader.set_params(n_jobs=args.n_jobs)
@@ -672,21 +782,52 @@ def _cmd_predict(args):
         for path, reason in zip(chunk, reasons):
             if reason is None:
                 p = next(rows)
-                writer.writerow([path, classes[int(np.argmax(p))],
+                writer.writerow([_shown(path), classes[int(np.argmax(p))],
                                  *[f"{v:.6f}" for v in p], ""])
             else:
                 n_bad += 1
-                writer.writerow([path, "", *[""] * len(classes), reason])
+                reason = reason.encode("utf-8", "backslashreplace").decode("utf-8")
+                writer.writerow([_shown(path), "", *[""] * len(classes), reason])
         bar.update(len(chunk))
     bar.close()
+    # Bytes, always UTF-8: the output never depends on the terminal's encoding.
+    data = buffer.getvalue().encode("utf-8")
     if args.out:
-        atomic_write_text(args.out, buffer.getvalue())
+        atomic_write_bytes(args.out, data)
     else:
-        sys.stdout.write(buffer.getvalue())
         sys.stdout.flush()
+        stdout = getattr(sys.stdout, "buffer", None)
+        if stdout is None:  # a text-only stream, e.g. in tests
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            stdout.write(data)
+        sys.stdout.flush()
+    if n_bad == len(paths):
+        raise CommandError(f"none of the {len(paths)} files could be read (see the error "
+                           "column)")
     if n_bad:
         _err(f"warning: {n_bad} of {len(paths)} files could not be read (see the error column)")
     return 0
+
+
+def _check_predict_out(out, model_path, inputs):
+    """Refuse a predict ``--out`` that would overwrite the model, its run or an input.
+
+    A new CSV inside a folder of photos is allowed: it is not an image, so
+    the next ``predict`` of that folder skips it.
+    """
+    target = _real(out)
+    if target.is_dir():
+        raise CommandError(f"--out {out}: is a folder; give the CSV file to write.")
+    if target == _real(model_path):
+        raise CommandError(f"--out {out} is the model {model_path}; pick another file.")
+    if model_path.name == MODEL_FILE and target.is_relative_to(_real(model_path.parent)):
+        raise CommandError(f"--out {out} is inside the model's run folder "
+                           f"{model_path.parent}; pick another file.")
+    for path in inputs:
+        if target == _real(path):
+            raise CommandError(f"--out {out} is the input {path}; pick another file.")
+    _check_writable(out, create_parents=False)
 
 
 # -- the parser --------------------------------------------------------------------
@@ -699,14 +840,20 @@ def _add_common(parser):
                         help="threads decoding images (default 1; -1: all cores)")
 
 
+def _add_trust_pickle(parser):
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="load a .joblib/.pkl/.pickle model, which runs any code it "
+                             "holds: only for files from a source you trust")
+
+
 def _add_training(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="deep",
                         help="the network: the notebook's one-block 'simple' CNN, its "
                              "three-block 'deep' CNN, or the 'tuned' network "
                              "(benchmarks/RESULTS.md) (default: deep)")
     parser.add_argument("--image-size", type=_image_size, default=None, metavar="N|HxW",
-                        help="images are resized to N x N (or H x W) pixels (default 50; "
-                             "64 for --model tuned)")
+                        help="images are resized to N x N (or H x W) pixels, at most "
+                             f"{MAX_IMAGE_SIDE} a side (default 50; 64 for --model tuned)")
     parser.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                         help="passes over the training images (default: the model's, 17 "
                              "for simple and deep, 46 for tuned); simple and deep keep the "
@@ -770,7 +917,9 @@ def _parser():
     evaluate.add_argument("model", metavar="RUN_DIR_OR_MODEL",
                           help=f"a run folder (its {MODEL_FILE} is used) or a model file")
     evaluate.add_argument("data_dir", metavar="DATA_DIR", help="folder of labelled photos")
-    evaluate.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    evaluate.add_argument("--out", required=True, metavar="DIR",
+                          help="folder to write (apart from DATA_DIR and the model)")
+    _add_trust_pickle(evaluate)
     _add_common(evaluate)
     evaluate.set_defaults(func=_cmd_evaluate)
 
@@ -778,13 +927,19 @@ def _parser():
         "predict", help="label photos with a trained model (CSV)",
         description="Predict the class of each photo. Writes CSV: path, label, one "
                     "proba_<class> column per class, and error (set, with empty predictions, "
-                    "for a file that cannot be read; the other files are still predicted).")
+                    "for a file that cannot be read; the other files are still predicted). "
+                    "File names that are not UTF-8 are written with \\xNN escapes "
+                    "(docs/cli.md).",
+        epilog="Exit codes: 0 when at least one file was predicted, 1 when none could be "
+               "read (the CSV is still written) or for a model or --out error, 2 usage error.")
     predict.add_argument("model", metavar="RUN_DIR_OR_MODEL",
                          help=f"a run folder (its {MODEL_FILE} is used) or a model file")
     predict.add_argument("paths", nargs="+", metavar="PATH",
                          help="image files, or folders searched recursively for images")
     predict.add_argument("--out", metavar="FILE", default=None,
-                         help="CSV file to write (default: standard output)")
+                         help="CSV file to write (default: standard output); not the model, "
+                              "a file of its run folder or an input")
+    _add_trust_pickle(predict)
     _add_common(predict)
     predict.set_defaults(func=_cmd_predict)
 

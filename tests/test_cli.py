@@ -13,22 +13,32 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from skcatdog.cli import MODELS, _RunFolder, main
+from skcatdog.cli import MAX_IMAGE_SIDE, MODELS, _image_size, _RunFolder, main
 
 TIMEOUT = 240
 N_GOOD = 40  # 20 cats, 20 dogs
 TRAIN = ["--image-size", "16", "--epochs", "2", "--batch-size", "16", "--random-state", "0"]
 
 
-def run_cli(*args, timeout=TIMEOUT):
+def run_cli(*args, timeout=TIMEOUT, **kwargs):
     return subprocess.run([sys.executable, "-m", "skcatdog", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+# Not UTF-8: Python holds it as the surrogate escape '\udce9' (see docs/cli.md).
+BAD_NAME = b"caf\xe9.jpg"
+
+
+def unescape(text):
+    """The inverse of the CLI's file-name escaping (docs/cli.md): the name's bytes."""
+    return text.encode("utf-8").decode("unicode_escape").encode("latin-1")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +55,8 @@ def data_dir(tmp_path_factory):
     (data / "cat.99.jpg").write_bytes(b"")
     (data / "dog.99.jpg").write_text("<!DOCTYPE html><html><body>Not found</body></html>")
     shutil.copy(data / "cat.0.jpg", data / "IMG_1.jpg")  # a fine photo, but no label
+    # An empty file whose name is not UTF-8: skipped (no label), and an error row in predict.
+    open(os.fsencode(data) + b"/" + BAD_NAME, "wb").close()
     return data
 
 
@@ -127,6 +139,7 @@ def test_models_registry():
         ["train", "data", "--out", "x", "--test-size", "1.5"],
         ["train", "data", "--out", "x", "--test-size", "0"],
         ["train", "data", "--out", "x", "--image-size", "big"],
+        ["train", "data", "--out", "x", "--image-size", "100000"],
         ["train", "data", "--out", "x", "--model", "huge"],
         ["train", "data", "--out", "x", "--shear", "2"],
         ["train", "data", "--out", "x", "--n-jobs", "0"],
@@ -195,10 +208,36 @@ def test_train_writes_a_complete_run_folder(trained):
     assert "Traceback" not in result.stderr
 
 
-def test_train_metrics_json(trained):
-    out, _ = trained
+def _test_split(data_dir):
+    """The test images of ``skcatdog train DATA_DIR`` with TRAIN's options, redone here."""
+    from sklearn.model_selection import train_test_split
+
+    from skcatdog.datasets import load_image_dataset
+
+    data = load_image_dataset(data_dir, on_unlabeled="ignore")
+    usable = [(p, y) for p, y in zip(data.data, data.target)
+              if Path(p).name not in ("cat.99.jpg", "dog.99.jpg")]
+    paths, labels = map(np.array, zip(*usable))
+    _, test = train_test_split(np.arange(len(labels)), test_size=0.2, stratify=labels,
+                               random_state=0)
+    return list(paths[test]), labels[test]
+
+
+def test_train_metrics_json(trained, data_dir):
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    from skcatdog.persistence import load_model
+
+    out, result = trained
     metrics = json.loads((out / "metrics.json").read_text())
-    assert 0 <= metrics["accuracy"] <= 1
+    # The numbers are the saved model's on the test split, recomputed here.
+    paths, labels = _test_split(data_dir)
+    predicted = load_model(out / "model.skcatdog").predict(paths)
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(labels, predicted), abs=1e-12)
+    assert metrics["confusion_matrix"] == {
+        "labels": ["cat", "dog"],
+        "matrix": confusion_matrix(labels, predicted, labels=["cat", "dog"]).tolist()}
+    assert f"test accuracy: {metrics['accuracy']:.3f} on 8 images" in result.stdout
     assert set(metrics) >= {"roc_auc", "average_precision", "confusion_matrix", "per_class"}
     assert metrics["n_train"] + metrics["n_test"] == N_GOOD
     assert metrics["n_test"] == 8  # --test-size 0.2 of 40
@@ -215,13 +254,16 @@ def test_train_metrics_json(trained):
 
 def test_train_skips_bad_and_unlabelled_files(trained):
     out, result = trained
-    skipped = {Path(s["path"]).name: s["reason"]
-               for s in json.loads((out / "metrics.json").read_text())["skipped"]}
-    assert set(skipped) == {"cat.99.jpg", "dog.99.jpg", "IMG_1.jpg"}
-    assert "empty file" in skipped["cat.99.jpg"]
-    assert "HTML" in skipped["dog.99.jpg"]
-    assert "no label" in skipped["IMG_1.jpg"]
-    assert "skipped 3 of 43 image files" in result.stderr
+    text = (out / "metrics.json").read_text(encoding="utf-8")  # valid UTF-8, whole
+    skipped = {os.path.basename(unescape(s["path"])): s["reason"]
+               for s in json.loads(text)["skipped"]}
+    assert set(skipped) == {b"cat.99.jpg", b"dog.99.jpg", b"IMG_1.jpg", BAD_NAME}
+    assert "empty file" in skipped[b"cat.99.jpg"]
+    assert "HTML" in skipped[b"dog.99.jpg"]
+    assert "no label" in skipped[b"IMG_1.jpg"]
+    assert "no label" in skipped[BAD_NAME]
+    assert "skipped 4 of 44 image files" in result.stderr
+    assert "caf\\xe9.jpg" in result.stderr  # the escaped name, as in the JSON
     assert "epoch 1/2" in result.stderr and "epoch 2/2" in result.stderr
 
 
@@ -250,8 +292,9 @@ def test_predict_csv(trained, data_dir):
     assert result.returncode == 0, result.stderr
     rows = _read_csv(result.stdout)
     assert list(rows[0]) == ["path", "label", "proba_cat", "proba_dog", "error"]
-    assert len(rows) == N_GOOD + 3 + 1  # every image file in the folder, and the missing one
+    assert len(rows) == N_GOOD + 4 + 1  # every image file in the folder, and the missing one
     by_name = {Path(r["path"]).name: r for r in rows}
+    assert "empty file" in by_name["caf\\xe9.jpg"]["error"]
     for name, reason in [("cat.99.jpg", "empty file"), ("dog.99.jpg", "HTML"),
                          ("no-such.jpg", "file not found")]:
         assert reason in by_name[name]["error"]
@@ -263,12 +306,15 @@ def test_predict_csv(trained, data_dir):
     proba = model.predict_proba([r["path"] for r in good])
     got = np.array([[float(r["proba_cat"]), float(r["proba_dog"])] for r in good])
     np.testing.assert_allclose(got, proba, atol=1e-6)
+    np.testing.assert_allclose(got.sum(axis=1), 1, atol=1e-6)
     np.testing.assert_array_equal([r["label"] for r in good],
                                   model.predict([r["path"] for r in good]))
-    assert "3 of 44 files could not be read" in result.stderr  # two broken, one missing
+    assert "4 of 45 files could not be read" in result.stderr  # three broken, one missing
 
 
 def test_predict_to_file_from_model_file(trained, data_dir, tmp_path, capsys):
+    from skcatdog.persistence import load_model
+
     out, _ = trained
     target = tmp_path / "predictions.csv"
     code = main(["predict", str(out / "model.skcatdog"), str(data_dir / "cat.1.jpg"),
@@ -277,31 +323,50 @@ def test_predict_to_file_from_model_file(trained, data_dir, tmp_path, capsys):
     assert capsys.readouterr().out == ""
     rows = _read_csv(target.read_text())
     assert [Path(r["path"]).name for r in rows] == ["cat.1.jpg", "dog.2.jpg"]
-    assert all(r["label"] in ("cat", "dog") for r in rows)
+    model = load_model(out / "model.skcatdog")
+    paths = [r["path"] for r in rows]
+    assert [r["label"] for r in rows] == list(model.predict(paths))
+    np.testing.assert_allclose([[float(r["proba_cat"]), float(r["proba_dog"])] for r in rows],
+                               model.predict_proba(paths), atol=1e-6)
 
 
 def test_evaluate(trained, data_dir, tmp_path):
+    from sklearn.metrics import accuracy_score
+
+    from skcatdog.persistence import load_model
+
     out, _ = trained
     target = tmp_path / "eval"
     result = run_cli("evaluate", out, data_dir, "--out", target)
     assert result.returncode == 0, result.stderr
     _assert_complete(target)
-    metrics = json.loads((target / "metrics.json").read_text())
+    metrics = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["command"] == "evaluate"
     assert metrics["n_test"] == N_GOOD
-    assert len(metrics["skipped"]) == 3
-    assert "accuracy:" in result.stdout
+    assert len(metrics["skipped"]) == 4
+    assert BAD_NAME in [os.path.basename(unescape(s["path"])) for s in metrics["skipped"]]
+    # The accuracy is the model's on the 40 labelled photos, recomputed here.
+    good = sorted(str(p) for p in data_dir.glob("[cd]*.[0-9]*.jpg")
+                  if p.name not in ("cat.99.jpg", "dog.99.jpg"))
+    assert len(good) == N_GOOD
+    labels = [Path(p).name.split(".")[0] for p in good]
+    expected = accuracy_score(labels, load_model(out / "model.skcatdog").predict(good))
+    assert metrics["accuracy"] == pytest.approx(expected, abs=1e-12)
+    assert f"accuracy: {expected:.3f} on {N_GOOD} images" in result.stdout
 
 
 @pytest.mark.parametrize("damage", ["truncate", "text"])
-def test_bad_model_file_exit_1(trained, data_dir, tmp_path, damage, capsys):
+def test_bad_model_file_exit_1(trained, data_dir, tmp_path, damage, capfd):
     out, _ = trained
     bad = tmp_path / "model.skcatdog"
     data = (out / "model.skcatdog").read_bytes()
     bad.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"hello")
     assert main(["predict", str(bad), str(data_dir / "cat.1.jpg")]) == 1
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("skcatdog: error: ") and str(bad) in lines[0]
+    captured = capfd.readouterr()  # file descriptor 2 too: TensorFlow's C++ side writes there
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("skcatdog: error: ") and str(bad) in lines[0]
+    assert captured.out == ""
 
 
 def test_test_size_too_large_exit_1(data_dir, tmp_path, capsys):
@@ -310,6 +375,285 @@ def test_test_size_too_large_exit_1(data_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--test-size 39" in err and len(err.strip().splitlines()) == 1 + 4  # + skip summary
     assert not (tmp_path / "run").exists()
+
+
+# -- what the command line refuses, to keep the user's data -----------------------------
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if the command loads a model, decodes an image or draws the demo."""
+    from skcatdog import cli, datasets, loading, persistence
+
+    def work(*args, **kwargs):
+        raise AssertionError("the work started before the refusal")
+
+    monkeypatch.setattr(persistence, "load_model", work)
+    monkeypatch.setattr(loading.ImageLoader, "transform", work)
+    monkeypatch.setattr(datasets, "load_demo", work)
+    monkeypatch.setattr(cli, "_import_tensorflow", work)
+
+
+@pytest.fixture
+def inputs(trained, data_dir, tmp_path):
+    """Copies of the run folder and of the data: ``(run, data)``, in ``tmp_path``."""
+    run, data = tmp_path / "run", tmp_path / "data"
+    shutil.copytree(trained[0], run)
+    shutil.copytree(data_dir, data)
+    return run, data
+
+
+def _one_error_line(capsys):
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("skcatdog: error: ")
+    return lines[0]
+
+
+# argv (R: the run folder, D: the data, T: the folder holding both) and the input named.
+OVERLAPS = {
+    "train-out-is-data": (["train", "D", "--out", "D"], "D", "is DATA_DIR"),
+    "train-out-inside-data": (["train", "D", "--out", "D/run"], "D", "is inside DATA_DIR"),
+    "train-out-contains-data": (["train", "D", "--out", "T"], "D", "contains DATA_DIR"),
+    "evaluate-out-is-run": (["evaluate", "R", "D", "--out", "R"], "R", "is the model's run"),
+    "evaluate-out-is-model-folder": (["evaluate", "R/model.skcatdog", "D", "--out", "R"],
+                                     "R", "is the model's run folder"),
+    "evaluate-out-inside-run": (["evaluate", "R", "D", "--out", "R/eval"], "R", "is inside"),
+    "evaluate-out-is-data": (["evaluate", "R", "D", "--out", "D"], "D", "is DATA_DIR"),
+    "evaluate-out-links-to-run": (["evaluate", "R", "D", "--out", "T/link"], "R", "is the"),
+    "demo-out-is-data-home": (["demo", "--data-home", "T/home", "--out", "T/home"], "T/home",
+                              "is the demo photos' home"),
+    "demo-out-contains-data-home": (["demo", "--data-home", "T/home/x", "--out", "T/home"],
+                                    "T/home/x", "contains the demo photos' home"),
+    "predict-out-is-model": (["predict", "R", "D/cat.1.jpg", "--out", "R/model.skcatdog"],
+                             "R/model.skcatdog", "is the model"),
+    "predict-out-inside-run": (["predict", "R", "D/cat.1.jpg", "--out", "R/metrics.json"],
+                               "R", "is inside the model's run folder"),
+    "predict-out-is-a-found-image": (["predict", "R", "D", "--out", "D/cat.1.jpg"],
+                                     "D/cat.1.jpg", "is the input"),
+    "predict-out-is-a-given-image": (["predict", "R", "D/dog.2.jpg", "--out", "D/dog.2.jpg"],
+                                     "D/dog.2.jpg", "is the input"),
+}
+
+
+@pytest.mark.parametrize("case", list(OVERLAPS))
+def test_out_that_is_inside_or_contains_an_input_is_refused(case, inputs, tmp_path, no_work,
+                                                            capsys):
+    run, data = inputs
+    (tmp_path / "link").symlink_to(run, target_is_directory=True)
+
+    def real(arg):
+        for short, path in (("R", run), ("D", data), ("T", tmp_path)):
+            if arg == short or arg.startswith(short + "/"):
+                return str(path) + arg[len(short):]
+        return arg
+
+    argv, named, relation = OVERLAPS[case]
+    before = {"run": _snapshot(run), "data": _snapshot(data)}
+    assert main([real(a) for a in argv] + ["--quiet"]) == 1
+    line = _one_error_line(capsys)
+    out = real(argv[argv.index("--out") + 1])
+    assert f"--out {out} {relation}" in line and real(named) in line
+    assert {"run": _snapshot(run), "data": _snapshot(data)} == before
+    assert not list(tmp_path.rglob(".*"))  # no staging folder, no probe file
+
+
+def test_predict_out_that_is_a_folder_is_refused(inputs, tmp_path, no_work, capsys):
+    run, data = inputs
+    assert main(["predict", str(run), str(data / "cat.1.jpg"), "--out", str(tmp_path)]) == 1
+    assert f"--out {tmp_path}: is a folder" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "demo"])
+def test_out_below_a_file_is_refused_before_any_work(command, inputs, tmp_path, no_work,
+                                                     capsys):
+    run, data = inputs
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    out = notes / ("predictions.csv" if command == "predict" else "new-run")
+    argv = {"train": ["train", data], "evaluate": ["evaluate", run, data],
+            "predict": ["predict", run, data], "demo": ["demo", "--data-home", tmp_path / "h"]}
+    assert main([*map(str, argv[command]), "--out", str(out), "--quiet"]) == 1
+    line = _one_error_line(capsys)
+    assert f"--out {out}" in line and f"{notes} is not a folder" in line
+    assert notes.read_text() == "mine"
+
+
+@pytest.fixture
+def locked(tmp_path, monkeypatch):
+    """A folder that refuses new files, simulated: root may write in any folder."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    real = tempfile.NamedTemporaryFile
+
+    def deny(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == folder:
+            raise PermissionError(13, "Permission denied", str(folder))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", deny)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
+def test_out_in_a_folder_that_cannot_be_written_simulated(command, inputs, locked, no_work,
+                                                          capsys):
+    run, data = inputs
+    out = locked / ("predictions.csv" if command == "predict" else "run")
+    argv = {"train": ["train", data], "evaluate": ["evaluate", run, data],
+            "predict": ["predict", run, data]}
+    assert main([*map(str, argv[command]), "--out", str(out), "--quiet"]) == 1
+    line = _one_error_line(capsys)
+    assert line == (f"skcatdog: error: --out {out}: cannot write in {locked}: "
+                    "Permission denied")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes in any folder; the simulated test above covers it")
+def test_out_in_a_read_only_folder(data_dir, tmp_path, no_work, capsys):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert main(["train", str(data_dir), "--out", str(folder / "run"), "--quiet"]) == 1
+        assert "cannot write in" in _one_error_line(capsys)
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_out_where_no_file_can_be_created(data_dir, no_work, capsys):
+    # /proc takes no new files, even from root: a real place that cannot be written.
+    out = "/proc/skcatdog-run"
+    assert main(["train", str(data_dir), "--out", out, "--quiet"]) == 1
+    assert f"--out {out}: cannot write in /proc: " in _one_error_line(capsys)
+
+
+def test_predict_out_in_a_missing_folder(inputs, tmp_path, no_work, capsys):
+    run, data = inputs
+    out = tmp_path / "nowhere" / "predictions.csv"
+    assert main(["predict", str(run), str(data), "--out", str(out)]) == 1
+    assert f"--out {out}: no such folder {out.parent}" in _one_error_line(capsys)
+
+
+# -- file names that are not UTF-8 ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [b"caf\xe9.png", "café.png".encode(), b"\xff\xfe",
+                                  b"a\\xe9.png", b"\\\\", b"\xe9\\xe9\\", b"plain/cat.1.jpg"])
+def test_file_name_escaping_is_reversible(name):
+    from skcatdog.cli import _shown
+
+    text = _shown(os.fsdecode(name))
+    text.encode("utf-8")  # any UTF-8 writer takes it
+    assert unescape(text) == name  # docs/cli.md's one-liner gives the bytes back
+    if b"\\" not in name and name.decode("utf-8", "replace") == os.fsdecode(name):
+        assert text == name.decode("utf-8")  # valid names are written as they are
+
+
+def test_predict_non_utf8_file_names(trained, data_dir, tmp_path, capsys):
+    from PIL import Image
+
+    from skcatdog.persistence import load_model
+
+    out, _ = trained
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    png = io.BytesIO()
+    Image.open(data_dir / "cat.1.jpg").save(png, "PNG")
+    names = {b"caf\xe9.png": png.getvalue(), b"\xff\xfe.png": png.getvalue(),
+             b"back\\xe9slash.png": png.getvalue(), "café.png".encode(): png.getvalue(),
+             b"broken\xe9.jpg": b""}
+    for name, content in names.items():
+        with open(os.fsencode(photos) + b"/" + name, "wb") as f:
+            f.write(content)
+    # A strict UTF-8 standard output, as in a UTF-8 terminal: surrogates cannot be written.
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    result = subprocess.run([sys.executable, "-m", "skcatdog", "predict", str(out),
+                             str(photos), "--quiet"], capture_output=True, env=env,
+                            timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    rows = _read_csv(result.stdout.decode("utf-8"))
+    by_name = {os.path.basename(unescape(r["path"])): r for r in rows}
+    assert set(by_name) == set(names)
+    assert by_name["café.png".encode()]["path"] == str(photos / "café.png")  # as it is
+    assert "empty file" in by_name[b"broken\xe9.jpg"]["error"]
+
+    good = [name for name, content in names.items() if content]
+    real = [os.fsdecode(os.fsencode(photos) + b"/" + name) for name in good]
+    model = load_model(out / "model.skcatdog")
+    assert [by_name[n]["label"] for n in good] == list(model.predict(real))
+    np.testing.assert_allclose(
+        [[float(by_name[n]["proba_cat"]), float(by_name[n]["proba_dog"])] for n in good],
+        model.predict_proba(real), atol=1e-6)
+
+    # The same CSV, byte for byte, in a file; a CSV beside the photos is no input: allowed.
+    target = photos / "predictions.csv"
+    assert main(["predict", str(out), str(photos), "--out", str(target), "--quiet"]) == 0
+    assert target.read_bytes() == result.stdout
+    assert "1 of 5 files could not be read" in capsys.readouterr().err
+
+
+# -- predict when nothing can be read ---------------------------------------------------
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_predict_exits_1_when_no_file_can_be_read(trained, data_dir, tmp_path, to_file,
+                                                  capsys):
+    target = tmp_path / "predictions.csv"
+    argv = ["predict", str(trained[0]), str(data_dir / "cat.99.jpg"),
+            str(tmp_path / "missing.jpg"), "--quiet"]
+    assert main(argv + (["--out", str(target)] if to_file else [])) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "skcatdog: error: none of the 2 files could be read (see the error column)"]
+    rows = _read_csv(target.read_text() if to_file else captured.out)
+    assert [r["error"] for r in rows] == ["empty file (0 bytes)", "file not found"]
+    assert all(r["label"] == r["proba_cat"] == "" for r in rows)
+
+
+# -- pickles --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".joblib", ".PKL", ".pickle"])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_pickle_model_needs_trust_pickle(command, suffix, data_dir, tmp_path, no_work, capsys):
+    model = tmp_path / f"model{suffix}"
+    model.write_bytes(b"\x80\x04 whatever it holds, it is never opened")
+    out = tmp_path / "eval"
+    extra = ["--out", str(out)] if command == "evaluate" else []
+    assert main([command, str(model), str(data_dir), *extra]) == 1
+    line = _one_error_line(capsys)
+    assert str(model) in line and "pickle" in line and "--trust-pickle" in line
+    assert not out.exists()
+
+
+def test_trust_pickle_loads_a_pickle(trained, data_dir, tmp_path, capsys):
+    from skcatdog.persistence import load_model, save_model
+
+    model = load_model(trained[0] / "model.skcatdog")
+    pickle = tmp_path / "model.joblib"
+    save_model(model, pickle)
+    photos = [str(data_dir / "cat.1.jpg"), str(data_dir / "dog.2.jpg")]
+    assert main(["predict", str(pickle), *photos, "--trust-pickle", "--quiet"]) == 0
+    rows = _read_csv(capsys.readouterr().out)
+    assert [r["label"] for r in rows] == list(model.predict(photos))
+    assert main(["evaluate", str(pickle), str(data_dir), "--out", str(tmp_path / "eval"),
+                 "--trust-pickle", "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["model_file"] == str(pickle) and metrics["n_test"] == N_GOOD
+
+
+# -- --image-size ----------------------------------------------------------------------
+
+
+def test_image_size_upper_bound(capsys):
+    assert _image_size(str(MAX_IMAGE_SIDE)) == (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE)
+    assert _image_size(f"16x{MAX_IMAGE_SIDE}") == (16, MAX_IMAGE_SIDE)
+    for size in ("100000", f"{MAX_IMAGE_SIDE + 1}", f"50x{MAX_IMAGE_SIDE + 1}"):
+        assert main(["train", "data", "--out", "x", "--image-size", size]) == 2
+        err = capsys.readouterr().err
+        assert "usage:" in err and f"at most {MAX_IMAGE_SIDE} pixels" in err
 
 
 # -- killing a run --------------------------------------------------------------------
