@@ -569,3 +569,14 @@ def test_a_file_that_grows_while_read_stops_past_the_limit(folder, monkeypatch):
     with pytest.raises(loading._BadFile, match="^file too large: 51 bytes, over the limit of 50"):
         loading._read(path, 50)
     assert len(loading._read(path, 1000)) == 100
+
+
+def test_every_real_photo_is_within_the_limits():
+    """The defaults let every real photo through (skipped without ../shared/data)."""
+    from conftest import REAL_DATA
+
+    paths = sorted(str(p) for p in REAL_DATA.glob("dogs-vs-cats-*/*.jpg"))
+    if not paths:
+        pytest.skip(f"real photos not found under {REAL_DATA}")
+    assert len(paths) == 6475
+    assert verify_images(paths, n_jobs=2).to_dict("records") == []
