@@ -8,15 +8,23 @@ with the bytes already in memory. What the loader adds beyond the ceiling is
 the cost of everything else.
 
     .venv/bin/python benchmarks/profile_loading.py [DATA_DIR] [--size 50] [--repeats 7]
+        [--against GIT_REV]
+
+``--against`` also times the ImageLoader of an earlier commit (its
+``skcatdog/loading.py``, from ``git show``) against today's, the two taking
+turns on the same threads: what today's checks and limits cost.
 
 DATA_DIR defaults to $SKCATDOG_BENCH_DATA or ../shared/data/dogs-vs-cats-fullres-500.
 """
 
 import argparse
 import glob
+import importlib.util
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -48,6 +56,7 @@ def main():
     parser.add_argument("data", nargs="?", default=DEFAULT_DATA)
     parser.add_argument("--size", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--against", metavar="GIT_REV", default=None)
     args = parser.parse_args()
     paths = sorted(glob.glob(os.path.join(args.data, "*.jpg")))
     if not paths:
@@ -62,10 +71,7 @@ def main():
     def read_files():
         for p in paths:
             os.stat(p)
-            with open(p, "rb") as f:
-                f.read(3)
-                f.seek(0)
-                f.read()
+            loading._read(p, loading.MAX_FILE_BYTES)
 
     def headers():
         for d in datas:
@@ -114,7 +120,32 @@ def main():
 
         alone = n / _median_seconds(ceiling, args.repeats)
         print(f"| {threads} | {mine:,.0f} | {alone:,.0f} | {mine / alone:.2f} |")
+    if args.against:
+        _against(args.against, paths, size, args.repeats)
     return 0
+
+
+def _against(rev, paths, size, repeats):
+    source = subprocess.run(["git", "show", f"{rev}:skcatdog/loading.py"], cwd=HERE,
+                            capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(source)
+    spec = importlib.util.spec_from_file_location("loading_then", f.name)
+    then = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(then)
+    os.unlink(f.name)
+    print(f"\n| threads | ImageLoader at {rev} img/s | today img/s | today / then |")
+    print("|---|---|---|---|")
+    for threads in (1, 2):
+        loaders = [m.ImageLoader(image_size=size, n_jobs=threads, cache=False)
+                   for m in (then, loading)]
+        rates = [[], []]
+        for _ in range(3):  # taking turns: load from elsewhere hits both alike
+            for k, loader in enumerate(loaders):
+                rates[k].append(len(paths) / _median_seconds(
+                    lambda loader=loader: loader.transform(paths), repeats))
+        old, new = (statistics.median(r) for r in rates)
+        print(f"| {threads} | {old:,.0f} | {new:,.0f} | {new / old:.2f} |")
 
 
 if __name__ == "__main__":
