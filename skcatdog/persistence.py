@@ -17,11 +17,43 @@ Two formats, chosen by the file name's extension:
     estimator, but **loading a pickle can run arbitrary code: only load
     ``.joblib`` files that you wrote yourself or that come from a source you
     trust.** The pickle also ties the file to the versions of scikit-learn,
-    scikeras and Keras that wrote it.
+    scikeras and Keras that wrote it. :func:`is_pickle_file` tells such a
+    name from the others.
 
 Files are written atomically: the bytes go to a hidden temporary file in the
 target's folder, which is then renamed over the target, so an interrupted save
 leaves the previous file (or none), never half a file.
+
+Limits
+------
+A ``.skcatdog`` file is data from someone else, so :func:`load_model` bounds
+what it costs before spending it, with module-level settings read at every
+load (assign a new value to change them):
+
+- the path must be a regular file (a FIFO, device or socket is refused from
+  ``os.stat`` alone, without opening it) of at most
+  :data:`MAX_MODEL_FILE_BYTES`; this applies to pickles too;
+- the archive, and the zip inside each ``.keras`` member, may list at most
+  :data:`MAX_MEMBERS` members, stored or deflated (no other compression, no
+  encryption), none expanding more than :data:`MAX_COMPRESSION_RATIO` times
+  (members under 1 MiB excepted);
+- ``params.json`` may declare at most :data:`MAX_PARAMS_BYTES`, each
+  ``.keras`` member (and the members inside it, together) at most
+  :data:`MAX_KERAS_BYTES`; the declared sizes are checked before a byte is
+  decompressed, and the real ones while reading, chunk by chunk;
+- the JSON may nest at most :data:`MAX_NESTING` levels, and the arrays it
+  describes (numbers, booleans, strings; at most 8 dimensions, items of at
+  most 64 KiB) may take :data:`MAX_ARRAY_BYTES` together, checked from
+  their declared shape and dtype before any is allocated;
+- an estimator gets only the parameters its class's ``__init__`` takes
+  (plus scikeras' routed ``optimizer__...``-style ones), checked by its own
+  ``_parameter_constraints``, and only fitted attributes ending in ``_``
+  that shadow nothing of its class.
+
+Anything else wrong with a file -- truncation, a bad CRC, a damaged deflate
+stream, JSON of the wrong shape, a Keras model that does not load -- raises
+:class:`ModelFileError` with a message starting with the file's path.
+What Keras does with the ``.keras`` member it is given is Keras' own.
 
 This module does not import TensorFlow until a model is saved or loaded.
 """
@@ -29,18 +61,63 @@ This module does not import TensorFlow until a model is saved or loaded.
 import importlib
 import io
 import json
+import math
 import os
 import re
+import stat
 import tempfile
+import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "ModelFileError", "load_model", "save_model"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_ARRAY_BYTES",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_KERAS_BYTES",
+    "MAX_MEMBERS",
+    "MAX_MODEL_FILE_BYTES",
+    "MAX_NESTING",
+    "MAX_PARAMS_BYTES",
+    "ModelFileError",
+    "is_pickle_file",
+    "load_model",
+    "save_model",
+]
 
 #: Version of the ``.skcatdog`` layout this skcatdog writes and the newest it reads.
 FORMAT_VERSION = 1
+
+#: Largest model file :func:`load_model` opens, in bytes (2 GiB), either
+#: format: a bigger one is refused from its size alone.
+MAX_MODEL_FILE_BYTES = 2 << 30
+
+#: Most members a ``.skcatdog`` archive, or the zip of one of its ``.keras``
+#: members, may list (64); checked from the archive's end record before its
+#: directory is read.
+MAX_MEMBERS = 64
+
+#: Largest ``params.json`` read, in bytes (16 MiB); a real one takes a few KiB.
+MAX_PARAMS_BYTES = 16 << 20
+
+#: Largest ``.keras`` member, in bytes (1 GiB), and the most its own members
+#: may declare together.
+MAX_KERAS_BYTES = 1 << 30
+
+#: Most a member over 1 MiB may expand (100 times its compressed size);
+#: deflate reaches about 1000 on runs of zeros, real members 1 to 10.
+MAX_COMPRESSION_RATIO = 100
+
+#: Most memory the arrays of one ``params.json`` may take together, in bytes
+#: (64 MiB), from their declared shapes and dtypes.
+MAX_ARRAY_BYTES = 64 << 20
+
+#: Deepest nesting of ``params.json``'s lists and objects (64 levels); a real
+#: one nests about 12.
+MAX_NESTING = 64
 
 _FORMAT_NAME = "skcatdog-model"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -60,9 +137,19 @@ _ALLOWED_CLASSES = frozenset(
 
 # Fitted attributes rebuilt on load rather than stored.
 _REBUILT = frozenset({"model_", "target_encoder_", "feature_encoder_"})
-# Keeps a hostile params.json from eating the memory.
-_MAX_PARAMS_BYTES = 16 << 20
 _KERAS_NAME = re.compile(r"^model(_\d+)?\.keras$")
+# The keys each kind of JSON node may have; anything else is not save_model's.
+_ESTIMATOR_KEYS = frozenset({"__estimator__", "params", "fitted", "keras_model"})
+_ARRAY_KEYS = frozenset({"__ndarray__", "dtype", "shape"})
+_ARRAY_KINDS = "biufUO"  # bool, int, uint, float, str, object (of str)
+_MAX_NDIM = 8
+_MAX_ITEMSIZE = 64 << 10  # a U16384 string
+# Members this small may compress well (a few KiB of zeros) and harm nothing.
+_RATIO_EXEMPT_BYTES = 1 << 20
+# A zip's central directory: ~100 bytes a member, so MAX_MEMBERS fit many times.
+_MAX_DIRECTORY_BYTES = 1 << 20
+_CHUNK = 1 << 20
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
 class ModelFileError(ValueError):
@@ -110,7 +197,7 @@ def _resolve(name, path):
             cls = None
     if cls is None or (name not in _ALLOWED_CLASSES and not _is_skcatdog_estimator(cls, module)):
         raise ModelFileError(
-            f"{path}: names the class {name!r}, which skcatdog does not load "
+            f"{path}: names the class {name!r:.80}, which skcatdog does not load "
             "(only its own estimators and scikit-learn's Pipeline)."
         )
     return cls
@@ -186,59 +273,247 @@ class _Encoder:
         return node
 
 
-def _decode(value, path, models):
-    if isinstance(value, list):
-        return [_decode(v, path, models) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(_decode(v, path, models) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {_decode(k, path, models): _decode(v, path, models) for k, v in value["__dict__"]}
-    if "__dtype__" in value:
-        return np.dtype(value["__dtype__"])
-    if "__ndarray__" in value:
-        dtype = object if value["dtype"] == "object" else np.dtype(value["dtype"])
-        array = np.empty(tuple(value["shape"]), dtype=dtype)
-        array[...] = value["__ndarray__"] if array.ndim else value["__ndarray__"]
-        return array
-    if "__estimator__" in value:
-        return _build_estimator(value, path, models)
-    return {k: _decode(v, path, models) for k, v in value.items()}
+# -- JSON decoding -------------------------------------------------------------
 
 
-def _build_estimator(node, path, models):
-    cls = _resolve(node["__estimator__"], path)
-    params = _decode(node.get("params", {}), path, models)
-    try:
-        est = cls(**params)
-    except TypeError as exc:
-        raise ModelFileError(f"{path}: parameters of {cls.__name__} do not fit: {exc}") from None
-    fitted = _decode(node.get("fitted", {}), path, models)
-    if not isinstance(fitted, dict):
-        raise ModelFileError(f"{path}: the fitted state of {cls.__name__} is malformed.")
-    for key in fitted:
-        # Only fitted attributes as save_model writes them: no methods, no private state.
-        if not isinstance(key, str) or key in _REBUILT or not (
-            key == "_random_state" or (key.endswith("_") and not key.startswith("_"))
+def _parameter_names(cls):
+    """The parameters of ``cls``: those its ``__init__`` names, as ``get_params`` lists them."""
+    from sklearn.base import BaseEstimator
+
+    # scikeras turns _get_param_names into an instance method reading vars(self):
+    # scikit-learn's own reads the signature, which is what a file may set.
+    return set(BaseEstimator.__dict__["_get_param_names"].__func__(cls))
+
+
+def _is_routed(name, cls):
+    """Whether ``name`` is one of scikeras' routed parameters, like ``optimizer__beta_1``."""
+    prefix, sep, rest = name.partition("__")
+    return (bool(sep) and bool(rest) and prefix in getattr(cls, "_routing_prefixes", ())
+            and name.isidentifier())
+
+
+def _is_fitted_name(name, cls):
+    # Fitted attributes as save_model writes them: public, ending in "_", and
+    # shadowing nothing of the class (no method, property or class attribute).
+    return (
+        name not in _REBUILT
+        and (name == "_random_state" or (name.endswith("_") and not name.startswith("_")))
+        and name.isidentifier()
+        and not hasattr(cls, name)
+    )
+
+
+def _nested(data, shape, leaf):
+    """Whether ``data`` is lists nested exactly as ``shape`` says, with ``leaf`` items."""
+    if not shape:
+        return isinstance(data, leaf)
+    return (isinstance(data, list) and len(data) == shape[0]
+            and all(_nested(item, shape[1:], leaf) for item in data))
+
+
+def _check_nesting(document, path):
+    """Refuse JSON nested deeper than MAX_NESTING, so that decoding it can recurse."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_NESTING:
+                raise ModelFileError(
+                    f"{path}: params.json nests more than {MAX_NESTING} levels deep "
+                    "(skcatdog.persistence.MAX_NESTING)."
+                )
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict)
+                                                  else value))
+
+
+class _Decoder:
+    """Rebuild what :class:`_Encoder` wrote, refusing anything it would not write.
+
+    ``keras_model(name)`` loads the archive's Keras model ``name``; it is
+    called only once the estimator holding it has passed every other check.
+    The document's depth is bounded beforehand (:func:`_check_nesting`), so
+    the recursion is too; ``array_bytes`` counts against :data:`MAX_ARRAY_BYTES`.
+    """
+
+    def __init__(self, path, keras_model):
+        self.path = path
+        self.keras_model = keras_model
+        self.array_bytes = 0
+
+    def error(self, where, message):
+        return ModelFileError(f"{self.path}: {where}: {message}")
+
+    def keys(self, node, allowed, where):
+        unknown = sorted(set(node) - allowed)
+        if unknown:
+            raise self.error(where, f"unexpected key {unknown[0]!r:.60}.")
+
+    def value(self, value, where):
+        if isinstance(value, list):
+            return [self.value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if not isinstance(value, dict):
+            return value  # str, int, float (NaN included), bool or None
+        if "__estimator__" in value:
+            return self.estimator(value, where)
+        if "__ndarray__" in value:
+            return self.array(value, where)
+        if "__dtype__" in value:
+            self.keys(value, {"__dtype__"}, where)
+            return self.dtype(value["__dtype__"], where)
+        if "__tuple__" in value:
+            self.keys(value, {"__tuple__"}, where)
+            items = value["__tuple__"]
+            if not isinstance(items, list):
+                raise self.error(where, f"a __tuple__ holds a {type(items).__name__}, not a list.")
+            return tuple(self.value(v, f"{where}[{i}]") for i, v in enumerate(items))
+        if "__dict__" in value:
+            self.keys(value, {"__dict__"}, where)
+            return self.dict(value["__dict__"], where)
+        self.keys(value, {k for k in value if not k.startswith("__")}, where)
+        return {k: self.value(v, f"{where}[{k!r:.40}]") for k, v in value.items()}
+
+    def dict(self, items, where):
+        if not isinstance(items, list) or not all(
+            isinstance(item, list) and len(item) == 2 for item in items
         ):
-            raise ModelFileError(f"{path}: {key!r} is not a fitted attribute skcatdog restores.")
-    vars(est).update(fitted)
-    if "keras_model" in node:
-        _restore_keras_state(est, models[node["keras_model"]])
-    return est
+            raise self.error(where, "a __dict__ must hold a list of [key, value] pairs.")
+        result = {}
+        for key, value in items:
+            key = self.value(key, where)
+            try:
+                hash(key)
+            except TypeError:
+                raise self.error(where, f"a dict key is a {type(key).__name__}.") from None
+            result[key] = self.value(value, f"{where}[{key!r:.40}]")
+        return result
 
+    def dtype(self, spec, where):
+        dtype = None
+        if spec == "object":
+            return np.dtype(object)
+        if isinstance(spec, str) and len(spec) <= 16:
+            try:
+                dtype = np.dtype(spec)
+            except Exception:  # numpy's parser: TypeError, ValueError, SyntaxError, ...
+                dtype = None
+        if (dtype is None or dtype.kind not in _ARRAY_KINDS or dtype.fields is not None
+                or dtype.subdtype is not None or dtype.itemsize > _MAX_ITEMSIZE):
+            raise self.error(
+                where, f"{spec!r:.60} is not a dtype skcatdog loads (booleans, numbers, strings "
+                f"of at most {_MAX_ITEMSIZE:,} bytes, or 'object')."
+            )
+        return dtype
 
-def _restore_keras_state(clf, model):
-    """Give a scikeras classifier the fitted state ``predict_proba`` reads."""
-    clf.model_ = model
-    # scikeras' target_encoder takes its categories from classes_.
-    clf.target_encoder_ = clf.target_encoder.fit(np.asarray(clf.classes_))
-    vars(clf).update(getattr(clf.target_encoder_, "get_metadata", dict)())
-    dummy = np.zeros((1, clf.n_features_in_), dtype=clf.X_dtype_)
-    clf.feature_encoder_ = clf.feature_encoder.fit(dummy)
-    vars(clf).update(getattr(clf.feature_encoder_, "get_metadata", dict)())
-    clf._initialize_callbacks()
+    def reserve(self, n_bytes, where):
+        self.array_bytes += n_bytes
+        if self.array_bytes > MAX_ARRAY_BYTES:
+            raise self.error(
+                where, f"its arrays would take {self.array_bytes:,} bytes, over the limit of "
+                f"{MAX_ARRAY_BYTES:,} (skcatdog.persistence.MAX_ARRAY_BYTES); not allocated."
+            )
+
+    def array(self, node, where):
+        self.keys(node, _ARRAY_KEYS, where)
+        if set(node) != _ARRAY_KEYS:
+            raise self.error(where, "an __ndarray__ needs a dtype and a shape.")
+        dtype = self.dtype(node["dtype"], where)
+        shape = node["shape"]
+        if not (isinstance(shape, list) and len(shape) <= _MAX_NDIM
+                and all(type(n) is int and n >= 0 for n in shape)):
+            raise self.error(where, f"the array shape {shape!r:.60} is not a list of at most "
+                                    f"{_MAX_NDIM} non-negative ints.")
+        self.reserve(math.prod(shape) * dtype.itemsize, where)
+        data = node["__ndarray__"]
+        if not _nested(data, shape, str if dtype.kind in "UO" else (bool, int, float)):
+            raise self.error(where, f"the array data do not match its shape {shape} and dtype "
+                                    f"{dtype}.")
+        try:
+            return np.array(data, dtype=dtype).reshape(shape)
+        except (ValueError, TypeError, OverflowError) as exc:  # NaN or 300 as uint8, ...
+            raise self.error(where, f"the array data do not fit its dtype {dtype}: "
+                                    f"{exc}") from None
+
+    def estimator(self, node, where):
+        from sklearn.pipeline import Pipeline
+
+        self.keys(node, _ESTIMATOR_KEYS, where)
+        name = node["__estimator__"]
+        if not isinstance(name, str):
+            raise self.error(where, f"a class name is a {type(name).__name__}, not a string.")
+        cls = _resolve(name, self.path)
+        where = f"{where} ({cls.__name__})"
+        est = self.construct(cls, node.get("params", {}), where)
+        if isinstance(est, Pipeline):
+            self.check_steps(est, where)
+        fitted = node.get("fitted", {})
+        if not isinstance(fitted, dict):
+            raise self.error(where, f"the fitted state of {cls.__name__} is malformed.")
+        for key in fitted:
+            if not _is_fitted_name(key, cls):
+                raise self.error(where,
+                                 f"{key!r:.60} is not a fitted attribute skcatdog restores.")
+        vars(est).update({k: self.value(v, f"{where}.{k:.40}") for k, v in fitted.items()})
+        if "keras_model" in node:
+            if not hasattr(cls, "_initialize_callbacks"):
+                raise self.error(where, f"a {cls.__name__} holds no Keras model.")
+            model = self.keras_model(node["keras_model"])
+            try:
+                self.restore_keras_state(est, model, where)
+            except ModelFileError:
+                raise
+            except Exception as exc:  # classes_ that scikeras' target encoder refuses, ...
+                raise self.error(where, f"its fitted state does not fit a scikeras classifier: "
+                                        f"{type(exc).__name__}: {exc}") from None
+        return est
+
+    def construct(self, cls, params, where):
+        if not isinstance(params, dict):
+            raise self.error(where, f"the parameters are a {type(params).__name__}, not an "
+                                    "object.")
+        names = _parameter_names(cls)
+        for key in params:
+            if key not in names and not (_is_routed(key, cls) and not hasattr(cls, key)):
+                raise self.error(where, f"{key!r:.60} is not a parameter of {cls.__name__}.")
+        params = {k: self.value(v, f"{where}.{k}") for k, v in params.items()}
+        try:
+            est = cls(**params)
+        except TypeError as exc:
+            raise self.error(where, f"parameters of {cls.__name__} do not fit: {exc}") from None
+        if hasattr(cls, "_parameter_constraints"):
+            try:
+                est._validate_params()
+            except (ValueError, TypeError) as exc:  # sklearn's InvalidParameterError is both
+                raise self.error(where, f"invalid parameter: {exc}") from None
+        return est
+
+    def check_steps(self, pipe, where):
+        steps = pipe.steps
+        if not (isinstance(steps, list) and all(
+            isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)
+            for step in steps
+        )):
+            raise self.error(where, "the steps are not a list of (name, estimator) pairs.")
+        try:
+            pipe._validate_steps()
+        except (ValueError, TypeError) as exc:
+            raise self.error(where, f"invalid steps: {exc}") from None
+
+    def restore_keras_state(self, clf, model, where):
+        """Give a scikeras classifier the fitted state ``predict_proba`` reads."""
+        n_features, dtype = getattr(clf, "n_features_in_", None), getattr(clf, "X_dtype_", None)
+        if (type(n_features) is not int or n_features < 1 or not isinstance(dtype, np.dtype)
+                or not hasattr(clf, "classes_")):
+            raise self.error(where, "the fitted state lacks classes_, or n_features_in_ and "
+                                    "X_dtype_ are not a positive int and a dtype.")
+        self.reserve(n_features * dtype.itemsize, where)
+        clf.model_ = model
+        # scikeras' target_encoder takes its categories from classes_.
+        clf.target_encoder_ = clf.target_encoder.fit(np.asarray(clf.classes_))
+        vars(clf).update(getattr(clf.target_encoder_, "get_metadata", dict)())
+        dummy = np.zeros((1, n_features), dtype=dtype)
+        clf.feature_encoder_ = clf.feature_encoder.fit(dummy)
+        vars(clf).update(getattr(clf.feature_encoder_, "get_metadata", dict)())
+        clf._initialize_callbacks()
 
 
 # -- saving --------------------------------------------------------------------
@@ -286,10 +561,6 @@ def _skcatdog_bytes(estimator):
             # A .keras file is a zip already: store it without compressing twice.
             archive.write(file, name, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
-
-
-def _is_pickle_name(path):
-    return Path(path).suffix.lower() in PICKLE_SUFFIXES
 
 
 def save_model(estimator, path):
@@ -345,7 +616,7 @@ def save_model(estimator, path):
 
     _check_fitted(estimator)
     path = Path(path)
-    if _is_pickle_name(path):
+    if is_pickle_file(path):
         import joblib
 
         buffer = io.BytesIO()
@@ -359,13 +630,73 @@ def save_model(estimator, path):
 # -- loading -------------------------------------------------------------------
 
 
-def _load_pickle(path):
+def is_pickle_file(path):
+    """Tell whether :func:`load_model` would unpickle ``path``, from its name alone.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model file name; the file need not exist.
+
+    Returns
+    -------
+    is_pickle : bool
+        True for names ending in ``.joblib``, ``.pkl`` or ``.pickle`` (any
+        case): :func:`load_model` unpickles those, **which can run arbitrary
+        code**. A program that loads files from others can refuse them
+        unless told the source is trusted.
+
+    Examples
+    --------
+    >>> from skcatdog.persistence import is_pickle_file
+    >>> is_pickle_file("run/model.joblib"), is_pickle_file("run/model.skcatdog")
+    (True, False)
+    """
+    return Path(path).suffix.lower() in PICKLE_SUFFIXES
+
+
+# Non-blocking: should the path have become a FIFO since it was checked, opening
+# it returns at once (and fstat then refuses it) instead of waiting for a writer.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
+
+
+def _check_regular(path, st):
+    if stat.S_ISDIR(st.st_mode):
+        raise ModelFileError(f"{path}: is a folder, not a model file.")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device could block or never end
+        raise ModelFileError(f"{path}: not a regular file (a FIFO, device or socket?); "
+                             "not opened.")
+    if st.st_size > MAX_MODEL_FILE_BYTES:
+        raise ModelFileError(
+            f"{path}: file too large: {st.st_size:,} bytes, over the limit of "
+            f"{MAX_MODEL_FILE_BYTES:,} (skcatdog.persistence.MAX_MODEL_FILE_BYTES); not read."
+        )
+
+
+def _open_model_file(path):
+    """The regular file ``path``, opened for reading once ``os.stat`` says it is one."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No such model file: {str(path)!r}") from None
+    _check_regular(path, st)
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        _check_regular(path, os.fstat(fd))  # it may have been swapped since
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _load_pickle(file, path):
     import joblib
     from sklearn.base import BaseEstimator
 
     try:
-        estimator = joblib.load(path)
-    except (FileNotFoundError, PermissionError, MemoryError):
+        estimator = joblib.load(file)
+    except MemoryError:
         raise
     except Exception as exc:  # truncated or foreign bytes raise almost anything
         raise ModelFileError(
@@ -379,6 +710,71 @@ def _load_pickle(path):
     return estimator
 
 
+def _open_zip(file, path, what):
+    """``zipfile.ZipFile(file)``, once its end record says the directory is small.
+
+    Returns None when ``file`` has no end record (not a zip); ZipFile raises
+    for a damaged directory.
+    """
+    # ZipFile reads the whole directory the end record points to, a ZipInfo per
+    # entry, before anyone can count them: check the record first. It is read
+    # with zipfile's own function so that both see the same record.
+    end = zipfile._EndRecData(file)
+    if end is None:
+        return None
+    members, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if members > MAX_MEMBERS or size > _MAX_DIRECTORY_BYTES:
+        raise ModelFileError(
+            f"{path}: {what} lists {members:,} members in a directory of {size:,} bytes, "
+            f"over the limit of {MAX_MEMBERS} members (skcatdog.persistence.MAX_MEMBERS); "
+            "not read."
+        )
+    archive = zipfile.ZipFile(file)
+    if len(archive.infolist()) > MAX_MEMBERS:  # more entries than the record said
+        archive.close()
+        raise ModelFileError(f"{path}: {what} holds more than {MAX_MEMBERS} members "
+                             "(skcatdog.persistence.MAX_MEMBERS).")
+    return archive
+
+
+def _check_member(info, limit_name, path, where):
+    """Refuse a member whose header asks for more than skcatdog reads, before reading it."""
+    limit = globals()[limit_name]  # read at every load, so that a new value takes effect
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"{path}: {where} is encrypted; not read.")
+    if info.compress_type not in _COMPRESSIONS:
+        raise ModelFileError(
+            f"{path}: {where} uses compression method {info.compress_type}: unknown "
+            "compression (skcatdog reads only stored and deflated members)."
+        )
+    if info.file_size > limit:
+        raise ModelFileError(
+            f"{path}: {where} declares {info.file_size:,} bytes, over the limit of {limit:,} "
+            f"(skcatdog.persistence.{limit_name}); not read."
+        )
+    if (info.file_size > _RATIO_EXEMPT_BYTES
+            and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size):
+        raise ModelFileError(
+            f"{path}: {where} would expand from {info.compress_size:,} to {info.file_size:,} "
+            f"bytes, more than {MAX_COMPRESSION_RATIO} times "
+            "(skcatdog.persistence.MAX_COMPRESSION_RATIO); not read."
+        )
+
+
+def _read_member(archive, info, limit_name, out, path):
+    """Copy a checked member to ``out`` chunk by chunk, never past its declared size."""
+    _check_member(info, limit_name, path, info.filename)
+    size = 0
+    with archive.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            size += len(chunk)
+            # zipfile stops at the declared size itself; this holds should it ever not.
+            if size > info.file_size:
+                raise ModelFileError(f"{path}: {info.filename} holds more than the "
+                                     f"{info.file_size:,} bytes it declares; not read further.")
+            out.write(chunk)
+
+
 def _read_document(archive, path):
     try:
         info = archive.getinfo("params.json")
@@ -386,90 +782,166 @@ def _read_document(archive, path):
         raise ModelFileError(
             f"{path}: a zip file but not a skcatdog model (no params.json inside)."
         ) from None
-    if info.file_size > _MAX_PARAMS_BYTES:
-        raise ModelFileError(f"{path}: params.json is implausibly large ({info.file_size} bytes).")
+    buffer = io.BytesIO()
+    _read_member(archive, info, "MAX_PARAMS_BYTES", buffer, path)
     try:
-        document = json.loads(archive.read(info).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = buffer.getvalue().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{path}: params.json is not UTF-8 text: {exc}") from None
+    del buffer
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise ModelFileError(f"{path}: params.json nests more than {MAX_NESTING} levels deep "
+                             "(skcatdog.persistence.MAX_NESTING).") from None
+    except ValueError as exc:
         raise ModelFileError(f"{path}: params.json is not valid JSON: {exc}") from None
+    _check_nesting(document, path)
     if not isinstance(document, dict) or document.get("format") != _FORMAT_NAME:
         raise ModelFileError(f"{path}: params.json does not describe a skcatdog model.")
     version = document.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{path}: unknown format version {version!r}.")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: unknown format version {version!r:.40}.")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: written in format version {version} by skcatdog "
-            f"{document.get('skcatdog_version', '?')}; this skcatdog reads versions up to "
-            f"{FORMAT_VERSION}. Upgrade skcatdog to load it."
+            f"{str(document.get('skcatdog_version', '?')):.40}; this skcatdog reads versions "
+            f"up to {FORMAT_VERSION}. Upgrade skcatdog to load it."
         )
+    estimator = document.get("estimator")
+    if not isinstance(estimator, dict) or "__estimator__" not in estimator:
+        raise ModelFileError(f"{path}: params.json holds no estimator.")
     return document
 
 
-def _load_skcatdog(path):
+def _check_keras_archive(file, name, path):
+    """Refuse a ``.keras`` zip whose members declare more than Keras should read."""
+    what = f"its Keras model {name}"
+    with open(file, "rb") as f:
+        try:
+            inner = _open_zip(f, path, what)
+        except ModelFileError:
+            raise
+        except Exception as exc:  # as for the archive: BadZipFile, but more besides
+            raise ModelFileError(f"{path}: {what} is a damaged zip: {exc}") from None
+        if inner is None:
+            raise ModelFileError(f"{path}: {what} is not a zip archive.")
+        with inner:
+            total = 0
+            for info in inner.infolist():
+                _check_member(info, "MAX_KERAS_BYTES", path, f"{name}/{info.filename}")
+                total += info.file_size
+    if total > MAX_KERAS_BYTES:
+        raise ModelFileError(
+            f"{path}: {what}'s members declare {total:,} bytes together, over the limit of "
+            f"{MAX_KERAS_BYTES:,} (skcatdog.persistence.MAX_KERAS_BYTES); not loaded."
+        )
+
+
+_UNLOADED_WEIGHTS = re.compile(r"could not be loaded|freshly[- ]initiali[sz]ed")
+
+
+def _load_keras(archive, name, folder, path):
+    import keras
+
+    file = os.path.join(folder, name)
+    with open(file, "wb") as out:
+        _read_member(archive, archive.getinfo(name), "MAX_KERAS_BYTES", out, path)
+    _check_keras_archive(file, name, path)
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        with open(path, "rb") as f:
-            head = f.read(4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = keras.saving.load_model(file, safe_mode=True)
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path}: its Keras model {name} cannot be loaded: {type(exc).__name__}: {exc}"
+        ) from None
+    # Keras only warns when weights it cannot read leave layers freshly
+    # initialised: such a model would predict at random, so it is refused.
+    for warning in caught:
+        message = str(warning.message)
+        if _UNLOADED_WEIGHTS.search(message):
+            raise ModelFileError(f"{path}: the weights of its Keras model {name} cannot all "
+                                 f"be read: {message.splitlines()[0]}")
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
+    return model
+
+
+def _load_skcatdog(file, path):
+    head = file.read(4)
+    file.seek(0)
+    try:
+        archive = _open_zip(file, path, "the archive")
+    except ModelFileError:
+        raise
+    except Exception:  # zipfile raises BadZipFile, but a damaged directory more besides
+        archive = None
+    if archive is None:
         hint = (" It looks like a pickle: if you trust its source, give it a .joblib name."
                 if head[:1] == b"\x80" else "")
         raise ModelFileError(
             f"{path}: not a skcatdog model file (not a zip archive, or truncated).{hint}"
-        ) from None
-    with archive, tempfile.TemporaryDirectory() as tmp:
-        document = _read_document(archive, path)
-        names = set(archive.namelist())
-        models = {}
+        )
+    with archive, tempfile.TemporaryDirectory() as folder:
         try:
-            for name in _keras_names(document["estimator"]):
-                if not _KERAS_NAME.match(name) or name not in names:
+            document = _read_document(archive, path)
+            members = set(archive.namelist())
+            models = {}
+
+            def keras_model(name):
+                if not isinstance(name, str) or not _KERAS_NAME.fullmatch(name):
+                    raise ModelFileError(
+                        f"{path}: {name!r:.60} does not name a Keras model member "
+                        "(model.keras, model_1.keras, ...)."
+                    )
+                if name not in members:
                     raise ModelFileError(f"{path}: the Keras model {name!r} is missing.")
-                target = os.path.join(tmp, name)
-                with open(target, "wb") as f:
-                    f.write(archive.read(name))
-                models[name] = _load_keras(target, name, path)
-            return _decode(document["estimator"], path, models)
-        except ModelFileError:
+                if name not in models:
+                    models[name] = _load_keras(archive, name, folder, path)
+                return models[name]
+
+            return _Decoder(path, keras_model).estimator(document["estimator"], "the estimator")
+        except (ModelFileError, MemoryError):
             raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-            raise ModelFileError(f"{path}: damaged or truncated archive: {exc}") from None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError) as exc:
+            raise ModelFileError(
+                f"{path}: damaged or truncated archive: {type(exc).__name__}: {exc}"
+            ) from None
+        except NotImplementedError as exc:  # a zip feature such as strong encryption
+            raise ModelFileError(f"{path}: uses a zip feature skcatdog does not read: "
+                                 f"{exc}") from None
+        except Exception as exc:  # a well-formed value that a step's own code refuses
             raise ModelFileError(
                 f"{path}: params.json is malformed: {type(exc).__name__}: {exc}"
             ) from None
 
 
-def _keras_names(node):
-    if isinstance(node, dict):
-        if "keras_model" in node and "__estimator__" in node:
-            yield node["keras_model"]
-        for value in node.values():
-            yield from _keras_names(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _keras_names(value)
-
-
-def _load_keras(file, name, path):
-    import keras
-
-    try:
-        return keras.saving.load_model(file, safe_mode=True)
-    except Exception as exc:
-        raise ModelFileError(
-            f"{path}: its Keras model {name} cannot be loaded: {type(exc).__name__}: {exc}"
-        ) from None
-
-
 def load_model(path):
     """Load an estimator saved by :func:`save_model`.
 
-    The format follows the file name: ``.joblib``, ``.pkl`` and ``.pickle``
-    files are unpickled -- **which can run arbitrary code: load only pickles
-    you trust** -- and every other file is read as the safe ``.skcatdog``
-    format, whatever its content (a pickle renamed ``.skcatdog`` is refused,
-    not unpickled).
+    The format follows the file name (see :func:`is_pickle_file`):
+
+    - ``.joblib``, ``.pkl`` and ``.pickle`` files are unpickled. **Unpickling
+      can run arbitrary code: load only pickles you wrote yourself or that
+      come from a source you trust.**
+    - Every other file is read as the safe ``.skcatdog`` format, whatever its
+      content (a pickle renamed ``.skcatdog`` is refused, not unpickled):
+      plain JSON and a Keras model loaded with ``safe_mode=True``, from which
+      only allow-listed classes are built, with only their own parameters.
+
+    Every path is checked with ``os.stat`` before it is opened: a FIFO, a
+    device or a socket is refused without blocking, and so is a file larger
+    than :data:`MAX_MODEL_FILE_BYTES`. A ``.skcatdog`` file's members are
+    checked from their headers before they are read, and their real sizes
+    while reading: at most :data:`MAX_MEMBERS` members (in the archive and in
+    each ``.keras`` zip), stored or deflated, expanding at most
+    :data:`MAX_COMPRESSION_RATIO` times; ``params.json`` at most
+    :data:`MAX_PARAMS_BYTES`, nested at most :data:`MAX_NESTING` levels, its
+    arrays at most :data:`MAX_ARRAY_BYTES` together (checked from their shape
+    and dtype before allocating); each ``.keras`` member, and its own
+    members together, at most :data:`MAX_KERAS_BYTES`. The limits are read
+    at every call.
 
     Parameters
     ----------
@@ -485,20 +957,22 @@ def load_model(path):
     ------
     FileNotFoundError
         If there is no such file.
+    PermissionError
+        If the file cannot be read.
     ModelFileError
-        If the file is not a skcatdog model, is truncated or damaged, comes
-        from a newer format version, or names a class outside the allow-list.
-        The message names the file.
+        If the file is not a regular file, is over a limit, is not a skcatdog
+        model, is truncated or damaged in any way, comes from a newer format
+        version, names a class outside the allow-list, or sets what is not
+        a parameter or fitted attribute of its class. The message starts
+        with the file's path.
 
     See Also
     --------
     save_model : Write one.
+    is_pickle_file : Whether a name is loaded as a pickle.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No such model file: {str(path)!r}")
-    if path.is_dir():
-        raise ModelFileError(f"{path}: is a folder, not a model file.")
-    if _is_pickle_name(path):
-        return _load_pickle(path)
-    return _load_skcatdog(path)
+    with _open_model_file(path) as file:
+        if is_pickle_file(path):
+            return _load_pickle(file, path)
+        return _load_skcatdog(file, path)
