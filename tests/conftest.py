@@ -12,6 +12,29 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def pytest_configure(config):
+    """One TensorFlow thread per op, one op at a time, in every process that runs tests.
+
+    A seeded fit is deterministic only for a given intra-op thread count: on
+    the shapes below, 1 and 2 threads give Grad-CAM means of 0.79 and 0.83 and
+    test accuracies of 0.95 and 0.96 (the inter-op count and the machine's load
+    change nothing). TensorFlow's default is one thread per core, so the
+    numbers the tests assert would follow the machine. One thread each is also
+    the fair share of ``pytest -n auto``'s one worker per core. TensorFlow's
+    own ``TF_NUM_INTRAOP_THREADS`` wins, to measure the tests under another
+    count. The pools are sized once, before the first op, so it is done here,
+    before collection; not in xdist's controller, which runs no test.
+    """
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        return
+    if os.environ.get("TF_NUM_INTRAOP_THREADS"):
+        return
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 @pytest.fixture(scope="session")
 def toy_images():
     """60 RGB 16x16 images as flat uint8 rows: bright 'cat's, dark 'dog's, interleaved."""
@@ -33,10 +56,15 @@ def fitted_deep(toy_images):
 
 # -- inspection / plotting / report (issue 4) ---------------------------------
 #
-# Measured with these settings (48x48, 200 training images per class, 12 epochs,
-# random_state=0): ~8 s to fit, 86% accuracy on the 80 test images, and the
-# Grad-CAM peak of the last convolution inside the animal's box for 80% of them
-# (the box covers ~25% of the image).
+# 48x48, 200 training images per class, 20 epochs in batches of 16: ~6 s to fit.
+# With 12 epochs in batches of 32 the network had half-learnt the shapes, so
+# any numeric change moved the Grad-CAM numbers across their bars: over seeds
+# 0-4 and 1 or 2 threads its mean-inside rate ranged 0.35-0.70 (the failing
+# run's 0.5875 among them). With these settings, over seeds 0-9 and 1 and 2
+# threads (20 fits), the 80 test images score 0.91-1.00 accuracy, last-conv
+# Grad-CAM peak inside the box 0.78-0.96 and mean higher inside 0.78-1.00,
+# conv2_1 0.91-1.00 and 0.80-1.00; seed 0 on one thread (what the tests get):
+# 0.99 accuracy (1 mistake), 0.90 / 0.94 and 0.99 / 1.00.
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +84,7 @@ def shapes_clf(shapes_data):
 
     (X, y, _), _ = shapes_data
     return DeepCNNClassifier(
-        epochs=12, batch_size=32, filters=(16, 32, 32), dense_units=32, dropout=0.2,
+        epochs=20, batch_size=16, filters=(16, 32, 32), dense_units=32, dropout=0.2,
         random_state=0,
     ).fit(X, y)
 

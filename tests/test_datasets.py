@@ -250,9 +250,16 @@ def test_make_cats_and_dogs_shapes_and_determinism():
     assert not np.array_equal(images, other[0])
 
 
-@pytest.mark.parametrize("bad", [dict(n_per_class=0), dict(image_size=(8, 8)), dict(image_size=3)])
-def test_make_cats_and_dogs_validates(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(n_per_class=0), r"n_per_class must be a positive int, got 0\."),
+        (dict(image_size=(8, 8)), r"image_size must be .* ints >= 16, got \(8, 8\)\."),
+        (dict(image_size=3), r"image_size must be .* ints >= 16, got 3\."),
+    ],
+)
+def test_make_cats_and_dogs_validates(bad, message):
+    with pytest.raises(ValueError, match=message):
         make_cats_and_dogs(**{"n_per_class": 2, **bad})
 
 

@@ -127,31 +127,49 @@ def _cam_on_object(heat, boxes):
 
 def test_grad_cam_looks_at_the_animal(shapes_clf, shapes_data):
     """On generated photos with known boxes (~25% of the image), Grad-CAM's peak
-    falls on the animal. Measured: last conv 80% peak inside / 74% mean higher
-    inside; conv2_1 96% / 88% (86% test accuracy)."""
+    falls on the animal.
+
+    Measured on the 80 test images (conftest.py's shapes_clf), over seeds 0-9 on
+    1 and 2 TensorFlow threads (20 fits, and seeds 0-3 again with both cores
+    busy: the same values): last conv peak inside 0.78-0.96, mean higher inside
+    0.78-1.00; conv2_1 0.91-1.00 and 0.80-1.00. Seed 0 on one thread, what this
+    test sees: 0.90, 0.94, 0.99, 1.00. Each bar is >= 0.1 below the worst fit.
+    """
     _, (X, y, boxes) = shapes_data
     box_area = np.mean([(b - t) * (r - left) for t, left, b, r in boxes]) / (48 * 48)
     assert box_area < 0.35
     peak, mean = _cam_on_object(grad_cam(shapes_clf, X), boxes)
-    assert peak >= 0.65, peak
-    assert mean >= 0.6, mean
+    assert peak >= 0.65, f"last conv peak inside {peak} (measured 0.78-0.96)"
+    assert mean >= 0.65, f"last conv mean higher inside {mean} (measured 0.78-1.00)"
     peak, mean = _cam_on_object(grad_cam(shapes_clf, X, layer="conv2_1"), boxes)
-    assert peak >= 0.8 and mean >= 0.75, (peak, mean)
+    assert peak >= 0.8, f"conv2_1 peak inside {peak} (measured 0.91-1.00)"
+    assert mean >= 0.7, f"conv2_1 mean higher inside {mean} (measured 0.80-1.00)"
 
 
 def test_saliency_is_higher_on_the_animal(shapes_clf, shapes_data):
     _, (X, _, boxes) = shapes_data
     sal = saliency_map(shapes_clf, X[:20])
     _, mean = _cam_on_object(sal, boxes[:20])
-    assert mean >= 0.85
+    # 1.00 in every fit measured (the 20 above, and 60 of weaker networks that
+    # reached only 0.58-0.99 accuracy).
+    assert mean >= 0.85, mean
+
+
+def _with_wrong_labels(y):
+    """y with its first ten labels (cats) called "dog": sure mistakes, as the
+    network gets 0-7 of the 80 right labels wrong depending on the seed."""
+    y = y.copy()
+    y[:10] = "dog"
+    return y
 
 
 def test_most_confident_mistakes(shapes_clf, shapes_data):
     _, (X, y, _) = shapes_data
+    y = _with_wrong_labels(y)
     indices, y_pred, confidence = most_confident_mistakes(shapes_clf, X, y)
     predicted = shapes_clf.predict(X)
     assert set(indices) == set(np.flatnonzero(predicted != y))
-    assert len(indices) > 0  # the fixture is good, not perfect
+    assert len(indices) >= 2, indices  # for the n=2 below
     np.testing.assert_array_equal(y_pred, predicted[indices])
     assert (y_pred != y[indices]).all()
     assert np.all(np.diff(confidence) <= 0)
@@ -182,5 +200,10 @@ def test_pipeline_of_paths(shapes_clf, shapes_data, tmp_path):
     maps = feature_maps(pipe, paths[0])
     np.testing.assert_allclose(maps["conv1_1"], feature_maps(shapes_clf, X[0])["conv1_1"],
                                rtol=1e-5, atol=1e-6)
-    indices, _, _ = most_confident_mistakes(pipe, np.array(paths), y[:4])
-    assert set(indices) <= {0, 1, 2, 3}
+    y_wrong = _with_wrong_labels(y)[:4]
+    indices, y_pred, confidence = most_confident_mistakes(pipe, np.array(paths), y_wrong)
+    expected = most_confident_mistakes(shapes_clf, X[:4], y_wrong)
+    assert len(expected[0]) > 0
+    np.testing.assert_array_equal(indices, expected[0])
+    np.testing.assert_array_equal(y_pred, expected[1])
+    np.testing.assert_allclose(confidence, expected[2], rtol=1e-5)

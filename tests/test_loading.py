@@ -153,23 +153,28 @@ def test_bad_input_containers_are_refused(X, error):
         ImageLoader().transform(X)
 
 
+_PAIR = r"must be \(height, width\) with two positive ints\. Got "
+_TYPE = "must be an instance of "
+
+
 @pytest.mark.parametrize(
-    "params",
+    ("params", "error", "message"),
     [
-        {"image_size": (0, 5)},
-        {"image_size": (5,)},
-        {"image_size": (5.0, 5.0)},
-        {"image_size": 50},
-        {"color_mode": "RGB"},
-        {"n_jobs": 0},
-        {"n_jobs": 1.5},
-        {"cache": "yes"},
+        ({"image_size": (0, 5)}, ValueError, _PAIR + r"\(0, 5\) instead"),
+        ({"image_size": (5,)}, ValueError, _PAIR + r"\(5,\) instead"),
+        ({"image_size": (5.0, 5.0)}, ValueError, _PAIR + r"\(5\.0, 5\.0\) instead"),
+        ({"image_size": 50}, InvalidParameterError, _TYPE + "'tuple' or .*Got 50 instead"),
+        ({"color_mode": "RGB"}, InvalidParameterError, "must be a str among .*Got 'RGB' instead"),
+        ({"n_jobs": 0}, ValueError, "must not be 0"),
+        ({"n_jobs": 1.5}, InvalidParameterError, _TYPE + "'int' or None. Got 1.5 instead"),
+        ({"cache": "yes"}, InvalidParameterError, _TYPE + "'bool' .*Got 'yes' instead"),
     ],
 )
-def test_bad_parameters_raise_in_fit_and_transform_not_init(folder, params):
+def test_bad_parameters_raise_in_fit_and_transform_not_init(folder, params, error, message):
     loader = ImageLoader(**params)  # storing never fails
+    (name,) = params
     for method in (loader.fit, loader.transform):
-        with pytest.raises((InvalidParameterError, ValueError)):
+        with pytest.raises(error, match=f"The '{name}' parameter of ImageLoader {message}"):
             method([solid(folder)])
 
 

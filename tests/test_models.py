@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import RocCurveDisplay
+from sklearn.metrics import RocCurveDisplay, accuracy_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv
 
 from skcatdog import DeepCNNClassifier, ImageAugmenter, SimpleCNNClassifier
@@ -68,7 +68,9 @@ def test_is_a_stratifying_classifier(fitted_deep, toy_images):
     assert isinstance(check_cv(3, y, classifier=is_classifier(DeepCNNClassifier())),
                       StratifiedKFold)
     display = RocCurveDisplay.from_estimator(fitted_deep, X, y)
-    assert 0 <= display.roc_auc <= 1
+    # the positive class is the second of classes_, "dog"
+    expected = roc_auc_score(y == "dog", fitted_deep.predict_proba(X)[:, 1])
+    assert display.roc_auc == pytest.approx(expected, abs=1e-12)
 
 
 def test_classes_proba_history(fitted_deep, toy_images):
@@ -77,7 +79,8 @@ def test_classes_proba_history(fitted_deep, toy_images):
     proba = fitted_deep.predict_proba(X)
     assert proba.shape == (60, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    assert set(fitted_deep.predict(X)) <= {"cat", "dog"}
+    np.testing.assert_array_equal(fitted_deep.predict(X),
+                                  fitted_deep.classes_[np.argmax(proba, axis=1)])
     assert set(fitted_deep.history_) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 3 for v in fitted_deep.history_.values())
     assert fitted_deep.best_epoch_ == int(np.argmax(fitted_deep.history_["val_accuracy"]))
@@ -89,6 +92,8 @@ def test_learns_the_toy_problem(toy_images):
     X, y = toy_images
     # 54 training images: small batches give the network enough steps.
     clf = SimpleCNNClassifier(epochs=8, batch_size=8, random_state=0).fit(X, y)
+    # measured 0.98-1.00 over seeds 0-9 on 1 and 2 threads (1.00 for seed 0, also
+    # with both cores busy); bar 0.9
     assert clf.score(X, y) >= 0.9
 
 
@@ -130,7 +135,10 @@ def test_kept_weights_follow_restore_best_weights(toy_images, restore_best_weigh
     clf = SimpleCNNClassifier(epochs=5, learning_rate=0.05, callbacks=[snapshots],
                               restore_best_weights=restore_best_weights, random_state=1).fit(X, y)
     best = int(np.argmax(clf.history_["val_accuracy"]))
-    assert best < 4  # the best epoch is not the last, so the two settings differ
+    # The best epoch is not the last, so the two settings differ: val_accuracy
+    # 0.5, 0.5, 1, 1, 1 for seed 1 (1 and 2 threads, loaded or not); best epoch
+    # 0-3, never the last, over seeds 0-9.
+    assert best < 4, clf.history_["val_accuracy"]
     kept = best if restore_best_weights else 4
     assert clf.best_epoch_ == kept
     for weights, snapshot in zip(clf.model_.get_weights(), snapshots.weights[kept]):
@@ -143,7 +151,9 @@ def test_patience_stops_early(toy_images):
     with pytest.raises(ValueError, match="learning_rate"):
         clf.fit(X, y)
     clf.set_params(learning_rate=1e-9).fit(X, y)
-    assert len(clf.history_["loss"]) < 30
+    # Nothing is learnt, so the second epoch's validation accuracy is no better
+    # than the first's: one epoch of patience, then the stop.
+    assert len(clf.history_["loss"]) == 2
 
 
 def test_multiclass_uses_softmax():
@@ -154,7 +164,10 @@ def test_multiclass_uses_softmax():
         X[y == label, :4] = value
     clf = SimpleCNNClassifier(epochs=2, random_state=0).fit(X, y)
     assert list(clf.classes_) == ["cat", "dog", "rabbit"]
-    assert clf.predict_proba(X).shape == (60, 3)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (60, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[np.argmax(proba, axis=1)])
     assert clf.model_.layers[-1].activation.__name__ == "softmax"
 
 
@@ -198,7 +211,17 @@ def test_augmentation_trains_only_and_is_grid_searchable(toy_images):
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
     search = GridSearchCV(
         clf, {"augmentation__zoom_range": [0.0, 0.2]}, cv=2, error_score="raise").fit(X, y)
-    assert search.best_params_["augmentation__zoom_range"] in (0.0, 0.2)
+    results = search.cv_results_
+    assert [p["augmentation__zoom_range"] for p in results["params"]] == [0.0, 0.2]
+    scores = results["mean_test_score"]
+    assert np.isfinite(scores).all()
+    np.testing.assert_allclose(
+        scores, (results["split0_test_score"] + results["split1_test_score"]) / 2)
+    # best: the highest mean score, the first of a tie
+    assert search.best_params_ == results["params"][int(np.argmax(scores))]
+    best = search.best_estimator_
+    assert best.augmentation.zoom_range == search.best_params_["augmentation__zoom_range"]
+    assert search.score(X, y) == accuracy_score(y, best.predict(X))
 
 
 def test_test_time_flip_averages_the_mirror(fitted_deep, toy_images):
@@ -285,8 +308,10 @@ def test_interrupted_fit_leaves_the_estimator_as_it_was(toy_images):
 
 def test_one_image_gives_one_row_of_probabilities(fitted_deep, toy_images):
     X, _ = toy_images
-    assert fitted_deep.predict_proba(X[:1]).shape == (1, 2)
-    assert fitted_deep.predict(X[:1]).shape == (1,)
+    proba = fitted_deep.predict_proba(X[:1])
+    assert proba.shape == (1, 2)
+    np.testing.assert_allclose(proba, fitted_deep.predict_proba(X)[:1], rtol=1e-5)
+    assert list(fitted_deep.predict(X[:1])) == [fitted_deep.classes_[np.argmax(proba)]]
 
 
 def test_shear_augmentation_survives_pickling(toy_images):

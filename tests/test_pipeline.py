@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.metrics import (
+    PrecisionRecallDisplay,
+    RocCurveDisplay,
+    accuracy_score,
+    average_precision_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import GridSearchCV, cross_validate, train_test_split
 from sklearn.pipeline import Pipeline
 
 from skcatdog import DeepCNNClassifier, ImageAugmenter, ImageLoader, loading
@@ -33,11 +39,19 @@ def test_the_readme_example_runs(dataset):
     p_train, p_test, y_train, y_test = train_test_split(
         paths, labels, stratify=labels, random_state=0)
     pipe = _pipe().fit(p_train, y_train)
-    assert pipe.predict_proba(p_test).shape == (len(p_test), 2)
-    assert 0 <= RocCurveDisplay.from_estimator(pipe, p_test, y_test).roc_auc <= 1
-    PrecisionRecallDisplay.from_estimator(pipe, p_test, y_test)
-    scores = cross_val_score(_pipe(epochs=1), paths, labels, cv=3)
-    assert scores.shape == (3,)
+    proba = pipe.predict_proba(p_test)
+    assert proba.shape == (len(p_test), 2)
+    is_dog = np.asarray(y_test) == "dog"  # the positive class, classes_[1]
+    roc = RocCurveDisplay.from_estimator(pipe, p_test, y_test)
+    assert roc.roc_auc == pytest.approx(roc_auc_score(is_dog, proba[:, 1]), abs=1e-12)
+    pr = PrecisionRecallDisplay.from_estimator(pipe, p_test, y_test)
+    assert pr.average_precision == pytest.approx(
+        average_precision_score(is_dog, proba[:, 1]), abs=1e-12)
+    cv = cross_validate(_pipe(epochs=1), paths, labels, cv=3, return_estimator=True,
+                        return_indices=True)
+    for estimator, test, score in zip(cv["estimator"], cv["indices"]["test"],
+                                      cv["test_score"], strict=True):
+        assert score == accuracy_score(labels[test], estimator.predict(paths[test]))
 
 
 def test_grid_search_decodes_each_image_once(dataset):
@@ -53,6 +67,11 @@ def test_grid_search_decodes_each_image_once(dataset):
     assert len(search.cv_results_["params"]) == 8
     # 8 candidates x 3 folds x (train + test) + refit, and still one decode per file.
     assert loading.decode_count() - before == len(paths)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all()
+    assert search.best_params_ == search.cv_results_["params"][int(np.argmax(scores))]
+    assert search.best_estimator_.get_params()["cnn__n_conv_layers"] == (
+        search.best_params_["cnn__n_conv_layers"])
     assert search.best_estimator_.predict(paths[:3]).shape == (3,)
 
 

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    confusion_matrix,
+    roc_auc_score,
+)
 from sklearn.pipeline import make_pipeline
 
 from skcatdog._atomic import atomic_write_bytes, atomic_write_text
@@ -26,10 +31,14 @@ def test_compute_metrics_matches_sklearn(shapes_clf, shapes_data):
     json.dumps(metrics)  # serialisable as is
     y_pred = shapes_clf.predict(X)
     assert metrics["accuracy"] == accuracy_score(y, y_pred)
+    # the fixture has learnt the shapes: measured 0.91-1.00 over 20 fits (seeds
+    # 0-9, 1 and 2 threads), 0.99 for the one the tests get; bar 0.85
+    assert metrics["accuracy"] >= 0.85, metrics["accuracy"]
     assert metrics["n_samples"] == len(y)
     proba = shapes_clf.predict_proba(X)[:, 1]
     assert metrics["roc_auc"] == pytest.approx(roc_auc_score(y == "dog", proba))
-    assert 0 <= metrics["average_precision"] <= 1
+    assert metrics["average_precision"] == pytest.approx(
+        average_precision_score(y == "dog", proba))
     assert metrics["positive_class"] == "dog"
     assert metrics["confusion_matrix"]["labels"] == ["cat", "dog"]
     assert metrics["confusion_matrix"]["matrix"] == confusion_matrix(y, y_pred).tolist()

@@ -70,10 +70,11 @@ def serial_search(demo_files):
     return search.fit(demo_files.data, demo_files.target)
 
 
-# The engines' tests compare best parameters, and a Dask nanny gives its worker one
-# TensorFlow thread where a serial fit here uses two: the sums differ in the last
-# bits, which can reorder candidates that all score near chance. So the candidates
-# must differ by more: bright "cats", dark "dogs"; one learns, the other cannot.
+# The engines' tests compare best parameters. A Dask nanny gives its worker one
+# TensorFlow thread, as conftest.py does here, but Ray gives its task's CPUs: where
+# the thread counts differ the sums differ in the last bits, which can reorder
+# candidates that all score near chance. So the candidates must differ by more:
+# bright "cats", dark "dogs"; one learns, the other cannot.
 SEPARABLE_GRID = {"cnn__learning_rate": [1e-6, 1e-2]}
 
 
@@ -95,7 +96,9 @@ def separable_files(tmp_path_factory):
 
 
 def _separable_pipe():
-    return _pipe().set_params(cnn__epochs=3, cnn__batch_size=4)
+    # With 3 epochs only seeds 0 and 7 of 0-7 learnt (mean accuracy 0.75 and
+    # 1.0 against 0.5 for 1e-6); the others stayed at chance for both rates.
+    return _pipe().set_params(cnn__epochs=8, cnn__batch_size=4)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +106,9 @@ def separable_serial(separable_files):
     search = GridSearchCV(_separable_pipe(), SEPARABLE_GRID, cv=2, scoring=SCORING,
                           refit=False, n_jobs=1).fit(*separable_files)
     scores = search.cv_results_["mean_test_accuracy"]
-    assert scores.max() - scores.min() >= 0.2, scores  # the grid really separates
+    # The grid really separates: measured 0.42-0.50 against 0.95-1.00 over seeds
+    # 0-7 on 1 and 2 threads (0.50 against 1.00 for seed 0, the one used); bar 0.3.
+    assert scores[1] - scores[0] >= 0.3, scores
     return search
 
 
