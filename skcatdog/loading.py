@@ -870,6 +870,16 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             )
         if self.n_jobs == 0:
             raise ValueError("The 'n_jobs' parameter of ImageLoader must not be 0.")
+        # Every image passes through a few 4-byte copies at the target size (see
+        # _pillow_bytes): a target no image could be decoded to is refused here,
+        # before a (n_samples, height * width * channels) result is allocated.
+        needed = 12 * int(size[0]) * int(size[1])
+        if needed > MAX_DECODE_BYTES:
+            raise ValueError(
+                f"The 'image_size' parameter of ImageLoader is too large: {tuple(size)!r} "
+                f"needs about {needed / 2**20:,.0f} MiB an image, over the limit of "
+                f"{MAX_DECODE_BYTES / 2**20:,.0f} MiB (skcatdog.loading.MAX_DECODE_BYTES)."
+            )
         return int(size[0]), int(size[1])
 
     @property

@@ -580,3 +580,12 @@ def test_every_real_photo_is_within_the_limits():
         pytest.skip(f"real photos not found under {REAL_DATA}")
     assert len(paths) == 6475
     assert verify_images(paths, n_jobs=2).to_dict("records") == []
+
+
+def test_an_image_size_no_image_could_be_decoded_to_is_refused_before_allocating(folder):
+    """As a model file could set it: nothing is allocated for a (100000, 100000) target."""
+    path = solid(folder, "red.png")
+    with pytest.raises(ValueError, match=r"^The 'image_size' parameter of ImageLoader is too "
+                                         r"large: \(100000, 100000\) needs about 114,441 MiB"):
+        ImageLoader(image_size=(100000, 100000)).transform([path])
+    assert ImageLoader(image_size=(4000, 4000)).image_shape == (4000, 4000, 3)
