@@ -367,12 +367,12 @@ def _pillow_bytes(size, mode, target, transparency=False, image_format=None):
     """Peak bytes of decoding a ``size`` picture of ``mode`` down to ``target``.
 
     The decoded frame (three times for WebP: libwebp decodes into a buffer
-    of its own, which Pillow copies twice), the full-size copies :func:`_reduce` makes first (a
-    palette expanded to RGB or RGBA, 16-bit samples widened to 32 bits, alpha
-    premultiplied), then at most three 4-byte copies of the reduced (or
-    enlarged) picture while its colours are converted, composited, resized
-    and copied out. ``tests/
-    test_hostile_inputs.py`` measures that the real peak stays within it.
+    of its own, which Pillow copies twice), the full-size copies
+    :func:`_reduce` makes first (a palette expanded to RGB or RGBA, 16-bit
+    samples widened to 32 bits, alpha premultiplied), then at most three
+    4-byte copies of the reduced (or enlarged) picture while its colours are
+    converted, composited, resized and copied out. ``tests/test_hostile_inputs.py``
+    measures that the real peak stays within it.
     """
     width, height = size
     n = width * height
@@ -610,6 +610,8 @@ def _read(path, limit):
         # One read of the known size; a second one only if the file is growing,
         # and then no further than one byte past the limit.
         data = os.read(fd, min(st.st_size, limit) + 1)
+        if len(data) > limit:  # it grew past the limit since it was checked
+            raise _BadFile(_too_big(len(data), limit))
         if len(data) <= st.st_size:
             return data
         chunks, size = [data], len(data)

@@ -240,7 +240,7 @@ class _Encoder:
         if isinstance(value, np.ndarray):
             if value.dtype.kind == "O" and not all(isinstance(v, str) for v in value.flat):
                 raise TypeError(f"{where}: an object array holding non-strings")
-            if value.dtype.kind not in "biufUO":
+            if value.dtype.kind not in _ARRAY_KINDS:
                 raise TypeError(f"{where}: an array of dtype {value.dtype}")
             dtype = "object" if value.dtype.kind == "O" else value.dtype.str
             return {"__ndarray__": value.tolist(), "dtype": dtype, "shape": list(value.shape)}

@@ -589,3 +589,10 @@ def test_an_image_size_no_image_could_be_decoded_to_is_refused_before_allocating
                                          r"large: \(100000, 100000\) needs about 114,441 MiB"):
         ImageLoader(image_size=(100000, 100000)).transform([path])
     assert ImageLoader(image_size=(4000, 4000)).image_shape == (4000, 4000, 3)
+
+
+def test_a_file_bigger_than_the_limit_once_opened_is_refused(folder, monkeypatch):
+    """The size seen by fstat (after the stat check) is already over the limit."""
+    path = write_bytes(folder, "swelled.jpg", b"\xff\xd8\xff" + bytes(197))
+    with pytest.raises(loading._BadFile, match="^file too large: 51 bytes, over the limit of 50"):
+        loading._read(path, 50)
