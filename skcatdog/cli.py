@@ -816,17 +816,11 @@ def _check_predict_out(out, model_path, inputs):
     A new CSV inside a folder of photos is allowed: it is not an image, so
     the next ``predict`` of that folder skips it.
     """
-    target = _real(out)
-    if target.is_dir():
+    if _real(out).is_dir():
         raise CommandError(f"--out {out}: is a folder; give the CSV file to write.")
-    if target == _real(model_path):
-        raise CommandError(f"--out {out} is the model {model_path}; pick another file.")
-    if model_path.name == MODEL_FILE and target.is_relative_to(_real(model_path.parent)):
-        raise CommandError(f"--out {out} is inside the model's run folder "
-                           f"{model_path.parent}; pick another file.")
-    for path in inputs:
-        if target == _real(path):
-            raise CommandError(f"--out {out} is the input {path}; pick another file.")
+    # The model before its run folder: that is the one a run's model file is.
+    _check_out_apart(out, _model_inputs(model_path)[::-1])
+    _check_out_apart(out, [("the input", path) for path in inputs], allow_inside=True)
     _check_writable(out, create_parents=False)
 
 
