@@ -139,17 +139,18 @@ def test_empty_input_gives_an_empty_array():
 
 
 @pytest.mark.parametrize(
-    ("X", "error"),
+    ("X", "error", "message"),
     [
-        ("a.jpg", TypeError),
-        (np.array([["a", "b"]]), ValueError),
-        (pd.DataFrame({"a": ["x"], "b": ["y"]}), ValueError),
-        ([1, 2], TypeError),
-        (["a.jpg", None], TypeError),
+        ("a.jpg", TypeError, r"got a single path 'a\.jpg'; wrap it in a list"),
+        (np.array([["a", "b"]]), ValueError, r"1-D array of paths, got shape \(1, 2\)"),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), ValueError,
+         "single column of paths, got a DataFrame with 2 columns"),
+        ([1, 2], TypeError, "element 0 is 1 of type int"),
+        (["a.jpg", None], TypeError, "element 1 is None of type NoneType"),
     ],
 )
-def test_bad_input_containers_are_refused(X, error):
-    with pytest.raises(error):
+def test_bad_input_containers_are_refused(X, error, message):
+    with pytest.raises(error, match=message):
         ImageLoader().transform(X)
 
 
