@@ -51,7 +51,8 @@ load (assign a new value to change them):
   that shadow nothing of its class.
 
 Anything else wrong with a file -- truncation, a bad CRC, a damaged deflate
-stream, JSON of the wrong shape, a Keras model that does not load -- raises
+stream, JSON of the wrong shape, a Keras model that does not load or whose
+weights Keras leaves partly unread -- raises
 :class:`ModelFileError` with a message starting with the file's path.
 What Keras does with the ``.keras`` member it is given is Keras' own.
 
