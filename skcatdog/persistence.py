@@ -54,7 +54,10 @@ Anything else wrong with a file -- truncation, a bad CRC, a damaged deflate
 stream, JSON of the wrong shape, a Keras model that does not load or whose
 weights Keras leaves partly unread -- raises
 :class:`ModelFileError` with a message starting with the file's path.
-What Keras does with the ``.keras`` member it is given is Keras' own.
+Keras builds a model's variables from its ``config.json`` before reading a
+weight: the weights file's declared arrays must fit its size, and while Keras
+builds the model the variables it creates may take at most twice what the
+weights file declares (plus 16 MiB), checked before each is allocated.
 
 This module does not import TensorFlow until a model is saved or loaded.
 """
@@ -67,6 +70,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import warnings
 import zipfile
 import zlib
@@ -832,11 +836,88 @@ def _check_keras_archive(file, name, path):
             for info in inner.infolist():
                 _check_member(info, "MAX_KERAS_BYTES", path, f"{name}/{info.filename}")
                 total += info.file_size
-    if total > MAX_KERAS_BYTES:
+            if total > MAX_KERAS_BYTES:
+                raise ModelFileError(
+                    f"{path}: {what}'s members declare {total:,} bytes together, over the limit "
+                    f"of {MAX_KERAS_BYTES:,} (skcatdog.persistence.MAX_KERAS_BYTES); not loaded."
+                )
+            return _weights_bytes(inner, path, what)
+
+
+def _weights_bytes(inner, path, what):
+    """The bytes the arrays of a ``.keras`` zip's weights file declare.
+
+    Keras writes them uncompressed, so a genuine file declares no more than it
+    holds; a file declaring more (compressed HDF5 chunks, a huge fill-valued
+    dataset) would make Keras allocate what the bytes never held.
+    """
+    import h5py
+
+    try:
+        info = inner.getinfo("model.weights.h5")
+    except KeyError:
+        return 0  # Keras itself says what is missing
+    declared = 0
+
+    def count(_, item):
+        nonlocal declared
+        if isinstance(item, h5py.Dataset):
+            declared += int(item.size) * item.dtype.itemsize
+
+    try:
+        with inner.open(info) as member, h5py.File(member, "r") as weights:
+            weights.visititems(count)
+    except (OSError, ValueError, TypeError):
+        return 0  # not readable HDF5: Keras refuses it with its own message
+    if declared > 2 * info.file_size + _VARIABLE_SLACK_BYTES:
         raise ModelFileError(
-            f"{path}: {what}'s members declare {total:,} bytes together, over the limit of "
-            f"{MAX_KERAS_BYTES:,} (skcatdog.persistence.MAX_KERAS_BYTES); not loaded."
+            f"{path}: {what}'s weights declare {declared:,} bytes of arrays in a file of "
+            f"{info.file_size:,}; not loaded."
         )
+    return declared
+
+
+# Keras builds every layer's (and the optimizer's) variables from config.json
+# before it reads a weight, so a config declaring a huge layer would allocate it.
+# A genuine model's variables are all in its weights file: while a model file is
+# loaded, the variables this thread creates may take twice what that file
+# declares, plus this much for state Keras does not save.
+_VARIABLE_SLACK_BYTES = 16 << 20
+_variable_budget = threading.local()
+
+
+class _VariablesOverBudget(Exception):
+    """Raised inside Keras when a variable would exceed the file's budget."""
+
+
+def _counting(init):
+    """``keras.Variable.__init__``, refusing a variable over this thread's budget."""
+
+    def counted(self, *args, **kwargs):
+        left = getattr(_variable_budget, "left", None)
+        if left is not None:
+            shape = kwargs.get("shape", args[1] if len(args) > 1 else None)
+            dtype = kwargs.get("dtype", args[2] if len(args) > 2 else None)
+            n_bytes = _variable_bytes(shape, dtype)
+            if n_bytes > left:
+                _variable_budget.exceeded = n_bytes
+                raise _VariablesOverBudget(f"a variable of shape {shape} is over the budget")
+            _variable_budget.left = left - n_bytes
+        init(self, *args, **kwargs)
+
+    counted.skcatdog_counting = True
+    return counted
+
+
+def _variable_bytes(shape, dtype):
+    import keras
+
+    try:
+        n = math.prod(int(d) for d in shape) if shape is not None else 0
+        itemsize = np.dtype(keras.backend.standardize_dtype(dtype)).itemsize
+    except (TypeError, ValueError):
+        return 0  # a shape or dtype Keras will refuse itself
+    return n * itemsize
 
 
 _UNLOADED_WEIGHTS = re.compile(r"could not be loaded|freshly[- ]initiali[sz]ed")
@@ -848,15 +929,27 @@ def _load_keras(archive, name, folder, path):
     file = os.path.join(folder, name)
     with open(file, "wb") as out:
         _read_member(archive, archive.getinfo(name), "MAX_KERAS_BYTES", out, path)
-    _check_keras_archive(file, name, path)
+    declared = _check_keras_archive(file, name, path)
+    if not getattr(keras.Variable.__init__, "skcatdog_counting", False):
+        keras.Variable.__init__ = _counting(keras.Variable.__init__)
+    budget = 2 * declared + _VARIABLE_SLACK_BYTES
+    _variable_budget.left, _variable_budget.exceeded = budget, None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = keras.saving.load_model(file, safe_mode=True)
     except Exception as exc:
+        if _variable_budget.exceeded is not None:
+            raise ModelFileError(
+                f"{path}: its Keras model {name} would create a variable of "
+                f"{_variable_budget.exceeded:,} bytes, over what its weights file allows "
+                f"({budget:,} bytes for all of them); not created."
+            ) from None
         raise ModelFileError(
             f"{path}: its Keras model {name} cannot be loaded: {type(exc).__name__}: {exc}"
         ) from None
+    finally:
+        _variable_budget.left = None
     # Keras only warns when weights it cannot read leave layers freshly
     # initialised: such a model would predict at random, so it is refused.
     for warning in caught:

@@ -923,3 +923,57 @@ def test_weights_keras_leaves_unread_are_refused_not_left_at_random(tmp_path, fi
     with pytest.raises(ModelFileError, match=r"model\.skcatdog: the weights of its Keras model "
                                              r"model\.keras cannot all be read: Skipping"):
         load_model(path)
+
+
+def _with_keras_member(saved, name, change):
+    """The model file ``saved`` with ``change(bytes)`` applied to its .keras zip's ``name``."""
+    members = _members(saved)
+    inner = _members(members["model.keras"])
+    inner[name] = change(inner[name])
+    members["model.keras"] = _zip(inner, zipfile.ZIP_STORED)
+    return _zip(members)
+
+
+def test_a_config_declaring_huge_layers_is_refused_before_keras_allocates(model_file,
+                                                                          saved_bare):
+    """Keras builds variables from config.json before reading a weight: a 10**9-unit
+    Dense layer (tens of GB) must not be allocated."""
+    def huge_dense(config):
+        document = json.loads(config)
+        dense = [layer for layer in document["config"]["layers"]
+                 if layer["class_name"] == "Dense"][0]
+        dense["config"]["units"] = 10**9
+        return json.dumps(document).encode()
+
+    model_file.write_bytes(_with_keras_member(saved_bare, "config.json", huge_dense))
+    _refused(model_file, r"its Keras model model\.keras would create a variable of "
+                         r"[\d,]+ bytes, over what its weights file allows \([\d,]+ bytes for "
+                         r"all of them\); not created\.$")
+
+
+def test_weights_declaring_more_than_they_hold_are_refused(model_file, saved_bare):
+    import h5py
+
+    def inflated(weights):
+        buffer = io.BytesIO(weights)
+        with h5py.File(buffer, "r+") as h5:  # 4 GB of zeros, compressed to nothing
+            h5.create_dataset("layers/huge", shape=(10**9,), dtype="float32",
+                              chunks=(1 << 20,), compression="gzip")
+        return buffer.getvalue()
+
+    model_file.write_bytes(_with_keras_member(saved_bare, "model.weights.h5", inflated))
+    _refused(model_file, r"its Keras model model\.keras's weights declare 4,000,[\d,]+ bytes "
+                         r"of arrays in a file of [\d,]+; not loaded\.$")
+
+
+def test_the_variable_budget_holds_only_while_a_file_loads(model_file):
+    """After load_model, Keras' variables are not counted: any size may be created."""
+    import keras
+
+    from skcatdog import persistence
+
+    load_model(model_file)
+    assert keras.Variable.__init__.skcatdog_counting  # the counter is installed
+    assert persistence._variable_budget.left is None
+    big = keras.Variable(initializer="zeros", shape=(4096, 4096 + 1024))  # 80 MiB
+    assert big.shape == (4096, 5120)
