@@ -60,7 +60,7 @@ def notebook_augmenter():
 def validation_indices(y, random_state):
     """The ``(train, validation)`` indices a classifier with this seed holds out.
 
-    The same computation as ``_CNNClassifierBase._validation_split``, so a
+    The same computation as ``CNNClassifier._validation_split``, so a
     plain-Keras baseline can validate on exactly the same 600 images.
     """
     n_val = int(np.ceil(VALIDATION_FRACTION * len(y)))

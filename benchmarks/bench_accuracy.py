@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _protocol as P  # noqa: E402
 
 
-def make_classifier(name, seed, epochs, verbose=0):
+def make_classifier(name, seed, epochs, verbose=0, **overrides):
     from skcatdog.models import DeepCNNClassifier, SimpleCNNClassifier
 
     cls = {"simple": SimpleCNNClassifier, "deep": DeepCNNClassifier}[name]
@@ -36,6 +36,7 @@ def make_classifier(name, seed, epochs, verbose=0):
         validation_fraction=P.VALIDATION_FRACTION,
         random_state=seed,
         verbose=verbose,
+        **overrides,
     )
 
 
@@ -94,6 +95,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=P.EPOCHS)
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument("--set", type=eval, default=None,
+                        help="dict of parameters overriding the defaults (an alternative)")
     parser.add_argument("--json", default=None, help="also write the record here")
     args = parser.parse_args(argv)
 
@@ -104,17 +107,17 @@ def main(argv=None):
               "protocol": {"n_train_and_val": len(y_train), "n_test": len(y_test),
                            "n_validation": P.N_VALIDATION, "image_size": P.IMAGE_SIZE,
                            "epochs": args.epochs, "augmentation": repr(P.notebook_augmenter())},
-              "decode_s_train": load_s, "runs": []}
+              "overrides": repr(args.set), "decode_s_train": load_s, "runs": []}
     for seed in args.seeds:  # alternate the models so load changes hit both alike
         for name in args.models:
-            clf = make_classifier(name, seed, args.epochs, args.verbose)
+            clf = make_classifier(name, seed, args.epochs, args.verbose, **(args.set or {}))
             run = run_one(name, clf, X_train, y_train, X_test, y_test, seed)
             record["runs"].append(run)
             print(f"{name} seed={seed}: test {run['test_accuracy']:.4f} "
                   f"val {run['val_accuracy']:.4f} (epoch {run['best_epoch']}) "
                   f"fit {run['fit_s']:.0f} s, load {run['load_1min_before']:.1f}", flush=True)
             record["summary"] = summarise(record["runs"], P.NOTEBOOK_ACCURACY)
-            P.write_json("bench_accuracy", record, args.json)
+            P.write_json("bench_accuracy" + ("_alt" if args.set else ""), record, args.json)
     print()
     P.print_table(record["runs"], ["model", "random_state", "test_accuracy", "val_accuracy",
                                    "best_epoch", "fit_s", "s_per_epoch", "load_1min_before"])

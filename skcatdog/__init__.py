@@ -10,7 +10,7 @@ import os
 # TensorFlow's C++ logging is noise for our users; an explicit setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "ImageLoader": "skcatdog.loading",

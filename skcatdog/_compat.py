@@ -12,9 +12,17 @@ messages are the ones scikit-learn users (and ``check_estimator``) expect.
 """
 
 import contextlib
+import copy
+import inspect
 import os
 
 import numpy as np
+from scikeras._utils import (
+    get_optimizer_class,
+    route_params,
+    try_to_convert_strings_to_classes,
+    unflatten_params,
+)
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
 from scipy.sparse import issparse
@@ -23,7 +31,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-__all__ = ["KerasClassifier"]
+__all__ = ["KerasClassifier", "SEED_ATTRIBUTE"]
+
+#: The fitted attribute holding the integer seed scikeras drew for a fit.
+SEED_ATTRIBUTE = "_random_state"
 
 # scikit-learn >= 1.6 ignores ``_more_tags``; scikeras defines it on BaseWrapper
 # without ``__sklearn_tags__``, which scikit-learn's checks reject for every
@@ -98,6 +109,90 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
         self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
         with _restored_op_determinism():
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    # -- the door: scikeras' private hooks hand over to ours ------------------
+
+    def _keras_build_fn(self, meta):
+        return self._build_network(n_classes=meta["n_classes_"], n_samples=meta["X_shape_"][0])
+
+    def _build_network(self, n_classes, n_samples):
+        """The compiled Keras model for ``n_classes`` and ``n_samples``; subclasses override it."""
+        raise NotImplementedError
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._initialize_callbacks()  # scikeras skips this on warm starts
+        self._fit_network(X, y, sample_weight, warm_start=warm_start, epochs=epochs,
+                          initial_epoch=initial_epoch, **kwargs)
+
+    def _fit_network(self, X, y, sample_weight, **kwargs):
+        """Train ``model_`` on encoded ``X`` and ``y``; subclasses override it."""
+        self._run_keras_fit(X, y, sample_weight, **kwargs)
+
+    def _run_keras_fit(self, x, y, sample_weight, *, callbacks=(), **kwargs):
+        """``model_.fit`` as scikeras runs it (routed ``fit__`` parameters, the
+        user's callbacks and then ``callbacks``, the fit's seed), appending to
+        ``history_``."""
+        user_callbacks = self._fit_callbacks
+        self._fit_callbacks = [*user_callbacks, *callbacks]
+        try:
+            BaseWrapper._fit_keras_model(self, x, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            self._fit_callbacks = user_callbacks
+
+    def _predict_raw(self, X, **kwargs):
+        return self._predict_network(X, **kwargs)
+
+    def _predict_network(self, X, **kwargs):
+        """Raw network output for ``X``; subclasses override it."""
+        return BaseWrapper._predict_raw(self, X, **kwargs)
+
+    def _predict_arguments(self, **kwargs):
+        """Arguments of ``model_.predict``: routed ``predict__`` ones, callbacks, ``kwargs``."""
+        args = route_params(self.get_params(), destination="predict",
+                            pass_filter=self._predict_kwargs, strict=True)
+        args = {k: v for k, v in args.items() if not k.startswith("callbacks")}
+        args["callbacks"] = self._predict_callbacks
+        args.update(kwargs)
+        return args
+
+    def _restore_fitted(self, model):
+        """Make a classifier whose fitted attributes were read from a file predict
+        with ``model``: scikeras' encoders and callbacks, rebuilt from them."""
+        self.model_ = model
+        # scikeras' target_encoder takes its categories from classes_.
+        self.target_encoder_ = self.target_encoder.fit(np.asarray(self.classes_))
+        vars(self).update(getattr(self.target_encoder_, "get_metadata", dict)())
+        dummy = np.zeros((1, self.n_features_in_), dtype=self.X_dtype_)
+        self.feature_encoder_ = self.feature_encoder.fit(dummy)
+        vars(self).update(getattr(self.feature_encoder_, "get_metadata", dict)())
+        self._initialize_callbacks()
+
+    def _user_fit_callbacks(self):
+        """The user's callbacks of this fit (``callbacks`` and ``fit__callbacks``)."""
+        return list(self._fit_callbacks)
+
+    def _reset_callbacks(self):
+        """Rebuild the user's callbacks from the ``callbacks`` parameters."""
+        self._initialize_callbacks()
+
+    @property
+    def _fit_seed(self):
+        """The integer seed of this fit (drawn from a RandomState given), or None."""
+        return getattr(self, SEED_ATTRIBUTE, None)
+
+    def _make_optimizer(self, **options):
+        """The ``optimizer`` parameter as a fresh Keras optimizer.
+
+        A name or class is built with the routed ``optimizer__*`` parameters
+        and ``options`` (where not routed); an instance the user built is
+        copied, so that refits start from a fresh one.
+        """
+        optimizer = try_to_convert_strings_to_classes(self.optimizer, get_optimizer_class)
+        if not inspect.isclass(optimizer):
+            return copy.deepcopy(optimizer)
+        routed = route_params(self.get_params(), destination="optimizer", pass_filter=set(),
+                              strict=True)
+        return unflatten_params(items=optimizer, params={**options, **routed})
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

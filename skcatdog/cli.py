@@ -588,7 +588,7 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     train_seconds = time.perf_counter() - start
     # The progress bar was for this run only; the saved model holds no callback.
     clf.set_params(callbacks=None)
-    clf._initialize_callbacks()
+    clf._reset_callbacks()
     pipeline = Pipeline([("load", loader), ("cnn", clf)])
 
     extra = {

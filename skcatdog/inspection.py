@@ -98,21 +98,100 @@ def _target_indices(clf, probabilities, target, n):
     return np.array([classes.index(t) for t in targets], dtype=int)
 
 
-def _logit_model(clf, layer=None):
-    """A Keras model from images to ``[layer output,] pre-activation scores``.
+def _all_layers(model, prefix=""):
+    """``(name, layer)`` of every layer, in order; a nested model's as ``"model/layer"``."""
+    import keras
 
-    The output layer is a Dense sigmoid (binary) or softmax unit; its
-    pre-activation ``z`` is computed by hand from its kernel and bias, so the
-    gradients do not vanish when the network is sure of itself.
+    found = []
+    for layer in model.layers:
+        found.append((prefix + layer.name, layer))
+        if isinstance(layer, keras.Model):
+            found.extend(_all_layers(layer, f"{prefix}{layer.name}/"))
+    return found
+
+
+def _layer_names(model):
+    return [name for name, _ in _all_layers(model)]
+
+
+def _output_layer(model):
+    """The network's last Dense layer, whose pre-activation is the class score."""
+    from keras import layers
+
+    last = model.layers[-1]
+    if not isinstance(last, layers.Dense):
+        raise ValueError(f"The network ends in a {type(last).__name__}, not the Dense "
+                         "sigmoid or softmax layer inspection reads the class scores from.")
+    return last
+
+
+def _check_chain(model):
+    """Nested layers are reached by running a model layer after layer: it must be a chain."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if not isinstance(layer, keras.Model) and isinstance(layer.input, (list, tuple, dict)):
+            raise ValueError(
+                f"Cannot reach the layers nested in {model.name!r}: its layer "
+                f"{layer.name!r} takes several inputs, and nested layers are read by "
+                "running a model one layer after the other."
+            )
+
+
+def _reader(model, names, *, hidden=False):
+    """A function from images to the outputs of the layers ``names`` (and, with
+    ``hidden``, to the input of the output layer: the last of the results).
+
+    Top-level layers are read from the network's own graph, whatever its
+    shape (residual additions included). A layer inside a nested model
+    (a pretrained backbone, ``"backbone/block6_conv"``) is reached by running
+    the enclosing models one layer after the other, reading the nested model
+    from its own graph where the layer sits at its top level.
     """
     import keras
 
-    model = clf.model_
-    output = model.get_layer("output")
-    outputs = [output.input]
-    if layer is not None:
-        outputs.insert(0, model.get_layer(layer).output)
-    return keras.Model(model.input, outputs), output
+    names = list(names)
+    output = _output_layer(model) if hidden else None
+    if all("/" not in name for name in names):
+        outputs = [model.get_layer(name).output for name in names]
+        reader = keras.Model(model.input, outputs + ([output.input] if hidden else []))
+        return lambda x: list(_as_list(reader(x, training=False)))
+
+    def through(chain, x, prefix, found):
+        _check_chain(chain)
+        for layer in chain.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            name = prefix + layer.name
+            inside = [n[len(name) + 1:] for n in names if n.startswith(name + "/")]
+            if inside and all("/" not in n for n in inside):
+                # The nested model's own inputs and outputs (its .output is
+                # its call in the enclosing graph).
+                tap = keras.Model(layer.inputs, [layer.get_layer(n).output for n in inside]
+                                  + list(layer.outputs))
+                *maps, x = _as_list(tap(x, training=False))
+                found.update(zip((f"{name}/{n}" for n in inside), maps))
+            elif inside:
+                x = through(layer, x, name + "/", found)
+            else:
+                if layer is output:
+                    found[None] = x
+                x = layer(x, training=False)
+            found[name] = x
+        return x
+
+    def read(x):
+        found = {}
+        through(model, x, "", found)
+        return [found[name] for name in names] + ([found[None]] if hidden else [])
+
+    return read
+
+
+def _as_list(outputs):
+    return outputs if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 def _class_scores(output_layer, hidden, class_index):
@@ -130,14 +209,15 @@ def _input_gradients(clf, images, target, batch_size=32):
     """``d score / d pixel`` of shape ``images.shape`` and the class explained per image."""
     import tensorflow as tf
 
-    model, output_layer = _logit_model(clf)
+    output_layer = _output_layer(clf.model_)
+    read = _reader(clf.model_, [], hidden=True)
     gradients = np.empty_like(images, dtype=np.float32)
     class_index = np.empty(len(images), dtype=int)
     for start in range(0, len(images), batch_size):
         x = tf.convert_to_tensor(images[start:start + batch_size])
         with tf.GradientTape() as tape:
             tape.watch(x)
-            hidden = model(x, training=False)
+            (hidden,) = read(x)
             probabilities = output_layer.activation(
                 tf.matmul(hidden, output_layer.kernel) + output_layer.bias
             )
@@ -206,35 +286,32 @@ def feature_maps(estimator, image, *, layers=None):
     >>> {name: m.shape for name, m in maps.items()}
     {'conv1_1': (6, 6, 4), 'pool1': (3, 3, 4), 'dense': (3,)}
     """
-    import keras
 
     _, clf = _split_estimator(estimator)
     x = _one_image(estimator, image)
     model = clf.model_
     if layers is None:
-        layers = [layer.name for layer in model.layers if _is_feature_layer(layer)]
+        layers = [name for name, layer in _all_layers(model)
+                  if _is_feature_layer(layer, _output_layer(model))]
     else:
         layers = [layers] if isinstance(layers, str) else list(layers)
-        names = [layer.name for layer in model.layers]
+        names = _layer_names(model)
         for name in layers:
             if name not in names:
                 raise ValueError(f"No layer named {name!r}; the network has {names}.")
     if not layers:
         return {}
-    reader = keras.Model(model.input, [model.get_layer(name).output for name in layers])
-    outputs = reader(x, training=False)
-    if len(layers) == 1:
-        outputs = [outputs]
+    outputs = _reader(model, layers)(x)
     return {name: np.asarray(out)[0] for name, out in zip(layers, outputs)}
 
 
-def _is_feature_layer(layer):
+def _is_feature_layer(layer, output_layer):
     from keras import activations, layers
 
     if isinstance(layer, layers.Conv2D):
         return layer.activation is not activations.linear
     if isinstance(layer, layers.Dense):
-        return layer.name != "output"
+        return layer is not output_layer
     return isinstance(layer, (layers.ReLU, layers.MaxPooling2D, layers.AveragePooling2D))
 
 
@@ -335,15 +412,18 @@ def saliency_map(
 
 
 def _last_conv_layer(model):
-    """Name of the last convolution output, after its ReLU when batch normalisation splits it."""
+    """Name of the last convolution output, after its ReLU when batch normalisation splits it.
+
+    Nested models count: a backbone's last convolution is ``"backbone/top_conv"``.
+    """
     from keras import layers
 
     name = None
-    for layer in model.layers:
+    for qualified, layer in _all_layers(model):
         if isinstance(layer, layers.Conv2D) or (
-            isinstance(layer, layers.ReLU) and name is not None
+            isinstance(layer, (layers.ReLU, layers.Activation)) and name is not None
         ):
-            name = layer.name
+            name = qualified
     if name is None:
         raise ValueError("The network has no convolution layer.")
     return name
@@ -360,6 +440,8 @@ def _receptive_field_geometry(model, layer_name):
     """
     from keras import layers
 
+    if "/" in layer_name:  # inside a nested model: stretch
+        return None
     start, jump = np.zeros(2), np.ones(2)
     for layer in model.layers:
         if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)):
@@ -463,10 +545,11 @@ def grad_cam(estimator, images, *, layer=None, target=None):
     target = _check_targets(target, len(x))
     if layer is None:
         layer = _last_conv_layer(clf.model_)
-    names = [lay.name for lay in clf.model_.layers]
+    names = _layer_names(clf.model_)
     if layer not in names:
         raise ValueError(f"No layer named {layer!r}; the network has {names}.")
-    model, output_layer = _logit_model(clf, layer)
+    output_layer = _output_layer(clf.model_)
+    read = _reader(clf.model_, [layer], hidden=True)
     height, width = x.shape[1:3]
     geometry = _receptive_field_geometry(clf.model_, layer)
     heatmaps = np.empty((len(x), height, width), dtype=np.float32)
@@ -474,7 +557,7 @@ def grad_cam(estimator, images, *, layer=None, target=None):
     for start in range(0, len(x), batch_size):
         batch = tf.convert_to_tensor(x[start:start + batch_size])
         with tf.GradientTape() as tape:
-            maps, hidden = model(batch, training=False)
+            maps, hidden = read(batch)
             tape.watch(maps)
             probabilities = output_layer.activation(
                 tf.matmul(hidden, output_layer.kernel) + output_layer.bias

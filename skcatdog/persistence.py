@@ -266,8 +266,10 @@ class _Encoder:
             k: v for k, v in vars(est).items()
             if k.endswith("_") and not k.startswith("_") and k not in _REBUILT
         }
-        if "_random_state" in vars(est):
-            fitted["_random_state"] = est._random_state
+        from skcatdog._compat import SEED_ATTRIBUTE
+
+        if SEED_ATTRIBUTE in vars(est):
+            fitted[SEED_ATTRIBUTE] = vars(est)[SEED_ATTRIBUTE]
         if fitted:
             node["fitted"] = self.value(fitted, f"{where}.fitted")
         model = vars(est).get("model_")
@@ -297,12 +299,29 @@ def _is_routed(name, cls):
             and name.isidentifier())
 
 
+def _older(version, than):
+    """Whether release ``version`` ("0.1.0") comes before ``than``; unreadable ones do.
+
+    >>> _older("0.1.0", "0.2.0"), _older("0.10.0", "0.2.0"), _older("?", "0.2.0")
+    (True, False, True)
+    """
+    def key(text):
+        return tuple(int(part) for part in text.split("."))
+
+    try:
+        return key(version) < key(than)
+    except ValueError:
+        return True
+
+
 def _is_fitted_name(name, cls):
     # Fitted attributes as save_model writes them: public, ending in "_", and
     # shadowing nothing of the class (no method, property or class attribute).
+    from skcatdog._compat import SEED_ATTRIBUTE
+
     return (
         name not in _REBUILT
-        and (name == "_random_state" or (name.endswith("_") and not name.startswith("_")))
+        and (name == SEED_ATTRIBUTE or (name.endswith("_") and not name.startswith("_")))
         and name.isidentifier()
         and not hasattr(cls, name)
     )
@@ -340,9 +359,10 @@ class _Decoder:
     the recursion is too; ``array_bytes`` counts against :data:`MAX_ARRAY_BYTES`.
     """
 
-    def __init__(self, path, keras_model):
+    def __init__(self, path, keras_model, version=None):
         self.path = path
         self.keras_model = keras_model
+        self.version = version if isinstance(version, str) else "?"
         self.array_bytes = 0
 
     def error(self, where, message):
@@ -459,7 +479,9 @@ class _Decoder:
                                  f"{key!r:.60} is not a fitted attribute skcatdog restores.")
         vars(est).update({k: self.value(v, f"{where}.{k:.40}") for k, v in fitted.items()})
         if "keras_model" in node:
-            if not hasattr(cls, "_initialize_callbacks"):
+            from skcatdog._compat import KerasClassifier
+
+            if not issubclass(cls, KerasClassifier):
                 raise self.error(where, f"a {cls.__name__} holds no Keras model.")
             model = self.keras_model(node["keras_model"])
             try:
@@ -478,6 +500,12 @@ class _Decoder:
         names = _parameter_names(cls)
         for key in params:
             if key not in names and not (_is_routed(key, cls) and not hasattr(cls, key)):
+                changed = getattr(cls, "network_changed_in", None)
+                if changed and _older(self.version, changed):
+                    raise self.error(where, (
+                        f"saved by skcatdog {self.version:.20}; {cls.__name__}'s network "
+                        f"changed in skcatdog {changed}, so this model cannot be loaded. "
+                        "Train it again with this version."))
                 raise self.error(where, f"{key!r:.60} is not a parameter of {cls.__name__}.")
         params = {k: self.value(v, f"{where}.{k}") for k, v in params.items()}
         try:
@@ -511,14 +539,7 @@ class _Decoder:
             raise self.error(where, "the fitted state lacks classes_, or n_features_in_ and "
                                     "X_dtype_ are not a positive int and a dtype.")
         self.reserve(n_features * dtype.itemsize, where)
-        clf.model_ = model
-        # scikeras' target_encoder takes its categories from classes_.
-        clf.target_encoder_ = clf.target_encoder.fit(np.asarray(clf.classes_))
-        vars(clf).update(getattr(clf.target_encoder_, "get_metadata", dict)())
-        dummy = np.zeros((1, n_features), dtype=dtype)
-        clf.feature_encoder_ = clf.feature_encoder.fit(dummy)
-        vars(clf).update(getattr(clf.feature_encoder_, "get_metadata", dict)())
-        clf._initialize_callbacks()
+        clf._restore_fitted(model)
 
 
 # -- saving --------------------------------------------------------------------
@@ -995,7 +1016,8 @@ def _load_skcatdog(file, path):
                     models[name] = _load_keras(archive, name, folder, path)
                 return models[name]
 
-            return _Decoder(path, keras_model).estimator(document["estimator"], "the estimator")
+            return _Decoder(path, keras_model, document.get("skcatdog_version")).estimator(
+                document["estimator"], "the estimator")
         except (ModelFileError, MemoryError):
             raise
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError) as exc:

@@ -2,7 +2,8 @@
 
 A classifier given a ``loader`` takes file paths as ``X`` and decodes them
 batch by batch while it trains, instead of holding every decoded image at
-once::
+once (pixels in memory take the same road, :class:`ImageBatches`, without
+decoding)::
 
     clf = DeepCNNClassifier(loader=ImageLoader(image_size=(128, 128), cache=False))
     clf.fit(paths, labels)          # paths: 1-D array of file names
@@ -47,17 +48,15 @@ import os
 import tempfile
 import threading
 import warnings
-from numbers import Integral
 
 import keras
 import numpy as np
 from sklearn.base import clone
-from sklearn.preprocessing import FunctionTransformer
 
 from skcatdog._images import infer_image_shape
 from skcatdog.loading import _as_paths, _effective_n_jobs
 
-__all__ = ["ImageBatches"]
+__all__ = ["ImageBatches", "validate_paths"]
 
 
 def _single_threaded(loader):
@@ -139,21 +138,24 @@ class _DecodedRows:
 
 
 class ImageBatches(keras.utils.PyDataset):
-    """Batches of images decoded from their files when Keras asks for them.
+    """Batches of images for Keras: pixels in memory, or decoded from their files.
 
     A ``keras.utils.PyDataset``: ``len(batches)`` batches;
-    ``batches[i]`` decodes the files of batch ``i`` with ``loader`` and
-    returns ``images``, ``(images, y)`` or ``(images, y, sample_weight)``.
-    With ``shuffle=True`` the order of the files is drawn again after every
-    epoch.
+    ``batches[i]`` takes the images of batch ``i`` (decoding their files
+    with ``loader`` when there is one) and returns ``(images,)``,
+    ``(images, y)`` or ``(images, y, sample_weight)``. With ``shuffle=True``
+    the order is drawn again after every epoch. Every classifier trains and
+    predicts through it, whether its ``X`` holds pixels or paths.
 
     Parameters
     ----------
-    paths : array-like of shape (n_samples,)
-        Image files.
-    loader : transformer
+    X : array-like of shape (n_samples,) or (n_samples, ...)
+        Image files; without a loader, the images' pixels (rows of
+        ``height*width*channels`` values, or 4-D images).
+    loader : transformer or None
         Turns a list of paths into ``(n, height*width*channels)`` pixel rows;
-        usually an :class:`~skcatdog.ImageLoader`.
+        usually an :class:`~skcatdog.ImageLoader`. ``None``: ``X`` holds
+        pixels.
     image_shape : tuple of (int, int, int)
         ``(height, width, channels)`` of one decoded image.
     batch_size : int, default=32
@@ -169,7 +171,7 @@ class ImageBatches(keras.utils.PyDataset):
         a batch of ``b`` files gives ``2 * b`` images.
     workers : int, default=None
         Threads decoding batches; ``None`` uses the loader's ``n_jobs``, at
-        least 2.
+        least 2 (pixels in memory need none: 1).
     max_queue_size : int, default=4
         Decoded batches waiting for the network.
     keep_decoded : bool, default=False
@@ -179,17 +181,16 @@ class ImageBatches(keras.utils.PyDataset):
     """
 
     def __init__(
-        self, paths, loader, image_shape, batch_size=32, *, y=None, sample_weight=None,
+        self, X, loader, image_shape, batch_size=32, *, y=None, sample_weight=None,
         shuffle=False, random_state=None, flip=False, workers=None, max_queue_size=4,
         keep_decoded=False,
     ):
-        super().__init__(
-            workers=_n_workers(loader) if workers is None else workers,
-            use_multiprocessing=False,
-            max_queue_size=max_queue_size,
-        )
-        self.paths = np.asarray(paths, dtype=object)
-        self.loader = _single_threaded(loader)
+        if workers is None:
+            workers = 1 if loader is None else _n_workers(loader)
+        super().__init__(workers=workers, use_multiprocessing=False,
+                         max_queue_size=max_queue_size)
+        self.X = np.asarray(X, dtype=object) if loader is not None else X
+        self.loader = _single_threaded(loader) if loader is not None else None
         self.image_shape = tuple(image_shape)
         self.batch_size = int(batch_size)
         self.y = None if y is None else np.asarray(y)
@@ -197,17 +198,18 @@ class ImageBatches(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.flip = flip
         self._rng = np.random.RandomState(random_state)
-        self._order = self._rng.permutation(len(self.paths)) if shuffle else None
-        self._decoded = _DecodedRows(len(self.paths)) if keep_decoded else None
+        self._order = self._rng.permutation(len(self.X)) if shuffle else None
+        keep_decoded = keep_decoded and loader is not None  # pixels are in memory already
+        self._decoded = _DecodedRows(len(self.X)) if keep_decoded else None
 
     def __len__(self):
-        return math.ceil(len(self.paths) / self.batch_size)
+        return math.ceil(len(self.X) / self.batch_size)
 
     def __getitem__(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} of {len(self)}")
         rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        idx = self._order[rows] if self._order is not None else np.arange(len(self.paths))[rows]
+        idx = self._order[rows] if self._order is not None else np.arange(len(self.X))[rows]
         images = self._pixels(idx).reshape(-1, *self.image_shape)
         if self.flip:
             images = np.concatenate([images, images[:, :, ::-1]])
@@ -218,12 +220,14 @@ class ImageBatches(keras.utils.PyDataset):
         return images, self.y[idx], self.sample_weight[idx]
 
     def _pixels(self, idx):
+        if self.loader is None:
+            return self.X[idx]
         if self._decoded is None:
-            return np.asarray(self.loader.transform(self.paths[idx]))
+            return np.asarray(self.loader.transform(self.X[idx]))
         stored = self._decoded.stored[idx]
         if stored.all():
             return self._decoded.read(idx)
-        fresh = np.asarray(self.loader.transform(self.paths[idx[~stored]]))
+        fresh = np.asarray(self.loader.transform(self.X[idx[~stored]]))
         self._decoded.write(idx[~stored], fresh)
         if not stored.any():
             return fresh
@@ -234,7 +238,7 @@ class ImageBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         if self.shuffle:
-            self._order = self._rng.permutation(len(self.paths))
+            self._order = self._rng.permutation(len(self.X))
 
     def close(self):
         """Remove the temporary file of decoded images now (else when collected)."""
@@ -242,10 +246,10 @@ class ImageBatches(keras.utils.PyDataset):
             self._decoded.close()
 
 
-# -- the hooks the classifiers call when they have a loader ---------------------
+# -- paths as a classifier's X ---------------------------------------------------
 
 
-def validate_data(estimator, X=None, y=None, reset=False):
+def validate_paths(estimator, X=None, y=None, reset=False):
     """Check paths (instead of pixels) and labels; on reset, learn the image shape."""
     from skcatdog._compat import KerasClassifier
 
@@ -282,67 +286,3 @@ def _image_shape(estimator, paths):
             f"the loader makes images of shape {shape}."
         )
     return shape
-
-
-def feature_encoder():
-    """Paths stay paths until a batch is decoded."""
-    return FunctionTransformer()
-
-
-def _seed(estimator):
-    seed = getattr(estimator, "_random_state", None)
-    return int(seed) if isinstance(seed, Integral) else None
-
-
-def fit_arguments(estimator, X, y, sample_weight, kwargs, n_epochs=1):
-    """Turn the paths of a fit (and its validation split) into ImageBatches."""
-    batch_size = kwargs.pop("batch_size", None) or estimator.batch_size
-    # One epoch reads each file once anyway; more read the decoded pixels back.
-    keep_decoded = n_epochs > 1
-    train = ImageBatches(
-        X, estimator.loader, estimator.image_shape_, batch_size, y=y,
-        sample_weight=sample_weight, shuffle=kwargs.pop("shuffle", True),
-        random_state=_seed(estimator), keep_decoded=keep_decoded,
-    )
-    validation = kwargs.get("validation_data")
-    if isinstance(validation, tuple) and _is_paths(validation[0]):
-        X_val, y_val = validation[:2]
-        kwargs["validation_data"] = ImageBatches(
-            X_val, estimator.loader, estimator.image_shape_, batch_size, y=y_val,
-            keep_decoded=keep_decoded,
-        )
-    # Keras takes the batches, targets and weights from the PyDataset itself.
-    kwargs.update(batch_size=None, shuffle=False)
-    return train, None, None, kwargs
-
-
-def _is_paths(X):
-    X = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
-    return X.dtype.kind in "OUS" and X.ndim == 1
-
-
-def predict_raw(estimator, X, **kwargs):
-    """Predicted probabilities, decoding the files batch by batch."""
-    from scikeras._utils import route_params
-
-    X, _ = estimator._validate_data(X=X)
-    params = estimator.get_params()
-    pred_args = route_params(
-        params, destination="predict", pass_filter=estimator._predict_kwargs, strict=True
-    )
-    pred_args = {k: v for k, v in pred_args.items() if not k.startswith("callbacks")}
-    pred_args["callbacks"] = estimator._predict_callbacks
-    pred_args.update(kwargs)
-    batch_size = pred_args.pop("batch_size", None) or estimator.batch_size
-    flip = bool(estimator.test_time_flip)
-    batches = ImageBatches(X, estimator.loader, estimator.image_shape_, batch_size, flip=flip)
-    proba = estimator.model_.predict(batches, **pred_args)
-    if flip:  # each batch came as [b images, their b mirror images]
-        parts, start = [], 0
-        for i in range(len(batches)):
-            b = min(batch_size, len(X) - i * batch_size)
-            both = proba[start : start + 2 * b]
-            parts.append((both[:b] + both[b:]) / 2)
-            start += 2 * b
-        proba = np.concatenate(parts)
-    return proba

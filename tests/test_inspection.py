@@ -207,3 +207,78 @@ def test_pipeline_of_paths(shapes_clf, shapes_data, tmp_path):
     np.testing.assert_array_equal(indices, expected[0])
     np.testing.assert_array_equal(y_pred, expected[1])
     np.testing.assert_allclose(confidence, expected[2], rtol=1e-5)
+
+
+# -- every family, nested models included -------------------------------------------
+
+
+def _nested_family():
+    """A family whose convolutions sit in a nested model, as a pretrained backbone's do."""
+    import types
+
+    def build(image_shape, n_classes, *, augmentation_layers=(), seed=None):
+        import keras
+        from keras import layers
+
+        init = keras.initializers.GlorotUniform(seed=seed)
+        backbone = keras.Sequential([
+            keras.Input(image_shape),
+            layers.Conv2D(4, 3, padding="same", kernel_initializer=init, name="conv"),
+            layers.ReLU(name="relu"),
+            layers.MaxPooling2D(2, name="pool"),
+        ], name="backbone")
+        inputs = keras.Input(image_shape, name="input")
+        x = layers.Rescaling(1 / 255, name="rescaling")(inputs)
+        x = backbone(x)
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+        outputs = layers.Dense(1, activation="sigmoid", kernel_initializer=init,
+                               name="output")(x)
+        return keras.Model(inputs, outputs)
+
+    return types.SimpleNamespace(build=build, parameter_constraints={})
+
+
+@pytest.fixture(scope="module")
+def fitted_nested(toy_images):
+    from skcatdog.training import CNNClassifier
+
+    class NestedClassifier(CNNClassifier):
+        network = _nested_family()
+
+    X, y = toy_images
+    return NestedClassifier(epochs=1, random_state=0).fit(X, y)
+
+
+def test_inspection_reads_layers_of_a_nested_model(fitted_nested, toy_images):
+    import keras
+
+    X, _ = toy_images
+    clf = fitted_nested
+    maps = feature_maps(clf, X[0])
+    assert list(maps) == ["backbone/relu", "backbone/pool"]
+    backbone = clf.model_.get_layer("backbone")
+    expected = keras.Model(backbone.inputs, backbone.get_layer("relu").output)(
+        X[:1].reshape(1, 16, 16, 3).astype("float32") / 255)
+    np.testing.assert_allclose(maps["backbone/relu"], np.asarray(expected)[0], rtol=1e-5,
+                               atol=1e-6)
+    heat = grad_cam(clf, X[:3])  # the backbone's last ReLU, by default
+    np.testing.assert_allclose(heat, grad_cam(clf, X[:3], layer="backbone/relu"))
+    assert heat.shape == (3, 16, 16) and heat.max() == pytest.approx(1.0)
+    sal = saliency_map(clf, X[:3], method="smoothgrad", n_samples=2, random_state=0)
+    assert sal.shape == (3, 16, 16) and sal.max() > 0
+    with pytest.raises(ValueError, match="No layer named 'backbone/nope'"):
+        grad_cam(clf, X[:1], layer="backbone/nope")
+
+
+def test_inspection_on_the_residual_family(toy_images):
+    from skcatdog import TunedCNNClassifier
+
+    X, y = toy_images
+    clf = TunedCNNClassifier(epochs=1, filters=4, n_conv_layers=2, residual=True,
+                             random_state=0).fit(X, y)
+    maps = feature_maps(clf, X[0])
+    assert list(maps) == ["relu1_1", "relu1_2", "pool1", "relu2_1", "relu2_2", "pool2"]
+    assert maps["relu2_2"].shape == (8, 8, 4)  # "same" padding: 16 -> 8 after one pooling
+    heat = grad_cam(clf, X[:2])
+    np.testing.assert_allclose(heat, grad_cam(clf, X[:2], layer="relu2_2"))
+    assert saliency_map(clf, X[:2]).shape == (2, 16, 16)

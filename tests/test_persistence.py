@@ -977,3 +977,25 @@ def test_the_variable_budget_holds_only_while_a_file_loads(model_file):
     assert persistence._variable_budget.left is None
     big = keras.Variable(initializer="zeros", shape=(4096, 4096 + 1024))  # 80 MiB
     assert big.shape == (4096, 5120)
+
+
+# -- files written by the previous release ------------------------------------------
+
+OLD = Path(__file__).parent / "data"
+
+
+def test_release_0_1_files_of_the_notebook_networks_load_and_predict_the_same():
+    X, expected = np.load(OLD / "images-0.1.0.npy"), np.load(OLD / "deep-0.1.0-proba.npy")
+    for clf in (load_model(OLD / "deep-0.1.0.skcatdog"), joblib.load(OLD / "deep-0.1.0.joblib")):
+        np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6)
+        # Parameters added since take their defaults; a clone refits as today's.
+        assert clf.get_params()["warmup_fraction"] == 0.0
+        assert clone(clf).fit(X, ["cat", "dog"] * 12).predict(X).shape == (24,)
+
+
+def test_release_0_1_files_of_the_tuned_network_are_refused_naming_the_version():
+    with pytest.raises(ModelFileError, match=r"saved by skcatdog 0\.1\.0; TunedCNNClassifier's "
+                                             r"network changed in skcatdog 0\.2\.0"):
+        load_model(OLD / "tuned-0.1.0.skcatdog")
+    with pytest.raises(TypeError, match=r"pickled by skcatdog 0\.1\.0; its network changed"):
+        joblib.load(OLD / "tuned-0.1.0.joblib")

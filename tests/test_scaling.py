@@ -96,9 +96,9 @@ def separable_files(tmp_path_factory):
 
 
 def _separable_pipe():
-    # With 3 epochs only seeds 0 and 7 of 0-7 learnt (mean accuracy 0.75 and
-    # 1.0 against 0.5 for 1e-6); the others stayed at chance for both rates.
-    return _pipe().set_params(cnn__epochs=8, cnn__batch_size=4)
+    # Seeds 1-7 learn (mean accuracy 1.0 against 0.425-0.5 for 1e-6, on 1 and
+    # 2 threads alike); seed 0 reached only 0.75.
+    return _pipe().set_params(cnn__epochs=8, cnn__batch_size=4, cnn__random_state=1)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,8 @@ def separable_serial(separable_files):
     search = GridSearchCV(_separable_pipe(), SEPARABLE_GRID, cv=2, scoring=SCORING,
                           refit=False, n_jobs=1).fit(*separable_files)
     scores = search.cv_results_["mean_test_accuracy"]
-    # The grid really separates: measured 0.42-0.50 against 0.95-1.00 over seeds
-    # 0-7 on 1 and 2 threads (0.50 against 1.00 for seed 0, the one used); bar 0.3.
+    # The grid really separates: measured 0.475 against 1.00 for seed 1 on 1 and
+    # 2 threads; bar 0.3.
     assert scores[1] - scores[0] >= 0.3, scores
     return search
 
@@ -326,18 +326,17 @@ def test_image_batches_decode_each_file_once_and_read_it_back(
 
 
 def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path):
-    from skcatdog import DeepCNNClassifier, ImageAugmenter, streaming
+    from skcatdog import DeepCNNClassifier, ImageAugmenter
 
     paths, y = demo_files.data, demo_files.target
-    captured = {}
-    fit_arguments = streaming.fit_arguments
+    made = []
+    batches = DeepCNNClassifier._batches
 
-    def spy(estimator, X, y_, sample_weight, kwargs, **more):
-        out = fit_arguments(estimator, X, y_, sample_weight, kwargs, **more)
-        captured["train"], captured["val"] = out[0], out[3]["validation_data"]
-        return out
+    def spy(estimator, X, batch_size, **kwargs):
+        made.append(batches(estimator, X, batch_size, **kwargs))
+        return made[-1]
 
-    monkeypatch.setattr(streaming, "fit_arguments", spy)
+    monkeypatch.setattr(DeepCNNClassifier, "_batches", spy)
     _RecordingLoader.calls = []
     decodes = decode_count()
     clf = DeepCNNClassifier(
@@ -354,9 +353,9 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     assert any("random_flip" in layer.name for layer in clf.model_.layers)
     # The same stratified, shuffled validation split as for pixels.
     train, val = clf._validation_split(np.asarray(y))
-    assert list(captured["val"].paths) == list(np.asarray(paths)[val])
-    assert sorted(captured["train"].paths) == sorted(np.asarray(paths)[train])
-    assert set(captured["val"].y.ravel()) == {0, 1}
+    assert list(made[1].X) == list(np.asarray(paths)[val])
+    assert sorted(made[0].X) == sorted(np.asarray(paths)[train])
+    assert set(made[1].y.ravel()) == {0, 1}
     assert len(clf.history_["val_accuracy"]) == 2
 
     # Predicting from paths is predicting from the decoded pixels.
@@ -366,6 +365,10 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     assert proba.shape == (len(paths), 2)
     np.testing.assert_allclose(proba[:, 1], expected.ravel(), rtol=1e-5, atol=1e-6)
     assert clf.score(paths, y) == np.mean(clf.predict(paths) == y)
+    # One data path: the same classifier fitted on the decoded pixels in memory
+    # is the same network.
+    in_memory = clone(clf).set_params(loader=None).fit(pixels, y)
+    np.testing.assert_allclose(in_memory.predict_proba(pixels), proba, rtol=1e-5, atol=1e-6)
 
     flip = clf.set_params(test_time_flip=True).predict_proba(paths)
     mirrored = clf.model_.predict(pixels.reshape(-1, 16, 16, 3)[:, :, ::-1], verbose=0)

@@ -17,26 +17,29 @@ def test_tuned_defaults_clone_and_build():
     momenta = [layer.momentum for layer in layers if hasattr(layer, "moving_variance")]
     assert len(momenta) == 8 and set(momenta) == {0.8}
     names = {layer.name for layer in layers}
-    assert {"random_rotation", "random_zoom", "random_translation", "random_contrast"} <= names
-    assert {"flatten", "dense", "dropout"} <= names and "global_pool" not in names
-    assert fitted.model_.get_layer("dense").units == 256
+    assert {"random_flip", "random_rotation", "random_zoom", "random_translation"} <= names
+    assert {"global_pool", "dropout"} <= names and not {"flatten", "dense"} & names
+    # "same" padding: the 16x16 input is still 2x2 in the fourth block.
+    assert fitted.model_.get_layer("relu4_2").output.shape == (None, 2, 2, 256)
+    optimizer = fitted.model_.optimizer
+    assert type(optimizer).__name__ == "AdamW" and optimizer.weight_decay == 1e-4
     assert fitted.augmentation == "tuned"  # the string stays; the layers came from it
     augmenter = tuned_augmenter()
     assert type(augmenter) is ImageAugmenter and augmenter is not tuned_augmenter()
-    expected = dict(zoom_range=0.2, rotation_range=10.0, width_shift_range=0.1,
-                    height_shift_range=0.1, horizontal_flip=True, contrast_range=0.2)
+    expected = dict(zoom_range=0.15, rotation_range=18.0, width_shift_range=0.1,
+                    height_shift_range=0.1, horizontal_flip=True)
     defaults = ImageAugmenter().get_params()
     changed = {k: v for k, v in augmenter.get_params().items() if v != defaults[k]}
     assert changed == expected  # the recipe the tuned network was chosen with
 
 
-def test_tuned_keeps_the_last_epoch(toy_images):
-    # Its cosine schedule ends at a learning rate of 0: the last epoch is the
-    # one to keep; validation images are still scored every epoch.
+def test_tuned_warms_up_then_keeps_the_best_epoch(toy_images):
     X, y = toy_images
-    clf = TunedCNNClassifier(epochs=3, random_state=0).fit(X, y)
-    assert clf.restore_best_weights is False
-    assert clf.best_epoch_ == 2 and len(clf.history_["val_accuracy"]) == 3
+    clf = TunedCNNClassifier(epochs=3, filters=4, random_state=0).fit(X, y)
+    assert clf.restore_best_weights and clf.warmup_fraction == 0.1
+    assert clf.best_epoch_ == int(np.argmax(clf.history_["val_accuracy"]))
+    assert len(clf.history_["val_accuracy"]) == 3
+    assert type(clf.model_.optimizer._learning_rate).__name__ == "CosineDecay"
 
 
 def test_two_tuned_networks_vote_in_parallel(toy_images):
@@ -44,7 +47,7 @@ def test_two_tuned_networks_vote_in_parallel(toy_images):
     from sklearn.ensemble import VotingClassifier
 
     X, y = toy_images
-    members = [(f"seed{s}", TunedCNNClassifier(epochs=2, validation_fraction=0.0,
+    members = [(f"seed{s}", TunedCNNClassifier(epochs=2, filters=8, validation_fraction=0.0,
                                                random_state=s)) for s in (0, 1)]
     ensemble = VotingClassifier(members, voting="soft", n_jobs=2).fit(X, y)
     proba = [m.predict_proba(X) for m in ensemble.estimators_]

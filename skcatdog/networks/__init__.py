@@ -1,0 +1,91 @@
+"""Network families: one module each, a builder function and its parameters.
+
+A family is a module holding two things:
+
+``build(image_shape, n_classes, *, augmentation_layers=(), seed=None, **architecture)``
+    Returns an uncompiled ``keras.Model`` from images of ``image_shape`` with
+    pixel values in ``[0, 255]`` to class probabilities (one sigmoid unit for
+    two classes, a softmax otherwise). ``augmentation_layers`` come first
+    (Keras runs them only while training); the family scales the pixels the
+    way its first layer wants them. ``seed`` seeds every initialiser and
+    dropout mask, drawn by :func:`layer_seeds`.
+``parameter_constraints``
+    scikit-learn's constraints of the architecture keywords.
+
+A classifier is a family plus the training written once in
+:class:`skcatdog.training.CNNClassifier`: its class attribute ``network``
+names the family, and the builder's keywords become the classifier's own
+parameters, with the family's defaults unless the classifier's ``defaults``
+say otherwise::
+
+    class DeepCNNClassifier(CNNClassifier):
+        network = skcatdog.networks.plain
+        defaults = {"n_conv_layers": 3, "filters": (32, 64, 64), ...}
+
+Why this shape. The anchors route a network's options through a prefix:
+skorch's ``NeuralNet(module=MyModule, module__num_units=10)`` and scikeras'
+``KerasClassifier(model=build_fn, model__hidden=10)``. Both make the network
+one parameter, which is general, but every grid would then read
+``cnn__model__n_conv_layers``, and every grid, script and model file our
+users already have names ``cnn__n_conv_layers``. Keras Applications shows
+the other half: a family is a plain builder function, testable on its own,
+whose keyword arguments are its whole configuration. So the builder is the
+family, and its keywords are flat parameters of the classifier: listed by
+``get_params``, searched by ``GridSearchCV``, validated in ``fit`` and saved in
+model files like any other. Adding a family is one module here (and a
+classifier that names it); no training code changes.
+"""
+
+import random
+from numbers import Integral
+
+__all__ = ["filters_per_block", "layer_seeds", "output_layer"]
+
+
+def layer_seeds(seed):
+    """A function giving each random layer its own seed, or ``None`` for Keras' defaults.
+
+    The seeds are drawn from ``random.Random(seed)`` in the order Keras would
+    draw them from Python's global ``random`` after ``random.seed(seed)``:
+    the same network, without reading global state that other threads (a
+    Dask worker's event loop, for one) also draw from.
+
+    >>> next_seed = layer_seeds(0)
+    >>> next_seed() == layer_seeds(0)(), layer_seeds(None)()
+    (True, None)
+    """
+    draws = random.Random(seed) if seed is not None else None
+
+    def next_seed():
+        # keras.random.make_default_seed's draw, from our own generator
+        return None if draws is None else draws.randint(1, int(1e9))
+
+    return next_seed
+
+
+def output_layer(n_classes, next_seed):
+    """The last layer of every family: a sigmoid unit for two classes, else a softmax.
+
+    Named ``"output"``: inspection reads the scores before its activation.
+    """
+    import keras
+
+    binary = n_classes == 2
+    return keras.layers.Dense(
+        1 if binary else n_classes, activation="sigmoid" if binary else "softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()), name="output",
+    )
+
+
+def filters_per_block(filters, n_blocks):
+    """One filter count per block: an int for all, or a sequence padded with its last.
+
+    >>> filters_per_block((16, 32), 3), filters_per_block(8, 2)
+    ([16, 32, 32], [8, 8])
+    """
+    if isinstance(filters, Integral):
+        return [int(filters)] * n_blocks
+    filters = [int(f) for f in filters]
+    if not filters or min(filters) < 1:
+        raise ValueError(f"filters must be positive integers; got {filters!r}.")
+    return (filters + [filters[-1]] * n_blocks)[:n_blocks]

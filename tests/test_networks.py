@@ -1,0 +1,144 @@
+"""The network families and the one training they share."""
+
+import inspect
+import types
+from numbers import Integral
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
+
+from skcatdog.networks import plain, residual
+from skcatdog.training import TRAINING_DEFAULTS, CNNClassifier
+
+
+def test_residual_family_keeps_maps_until_global_pooling():
+    model = residual.build((64, 64, 3), 2)
+    # "same" padding: 64 -> 32 -> 16 -> 8 -> 4 after the four poolings.
+    assert model.get_layer("pool4").output.shape == (None, 4, 4, 256)
+    assert model.get_layer("global_pool").output.shape == (None, 256)
+    # 3x3 convs without bias, batch norm (4 weights per channel), one sigmoid unit.
+    convs = [(3, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128), (128, 256),
+             (256, 256)]
+    expected = sum(9 * i * o + 4 * o for i, o in convs) + 256 + 1
+    assert model.count_params() == expected == 1175393
+    assert model.get_layer("rescaling").scale == pytest.approx(1 / 127.5)
+    # Any image size builds, down to a single pixel.
+    assert residual.build((1, 1, 1), 3, n_conv_layers=2, filters=2).output.shape == (None, 3)
+
+
+def test_residual_shortcuts_add_each_blocks_input():
+    model = residual.build((8, 8, 3), 2, n_conv_layers=2, filters=(4, 4), residual=True)
+    names = [layer.name for layer in model.layers]
+    # Channels change in block 1 only: a 1x1 projection there, the identity in block 2.
+    assert "shortcut1" in names and "shortcut2" not in names
+    assert model.get_layer("add2").input[1] is model.get_layer("pool1").output
+
+
+def test_a_family_is_a_builder_and_its_constraints():
+    # A new family needs no training code: a builder and its constraints.
+    def build(image_shape, n_classes, *, width=2, augmentation_layers=(), seed=None):
+        import keras
+
+        inputs = keras.Input(image_shape)
+        x = keras.layers.Conv2D(width, 3, name="conv")(inputs)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+        return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid",
+                                                      name="output")(x))
+
+    family = types.SimpleNamespace(
+        build=build, parameter_constraints={"width": [Interval(Integral, 1, None, closed="left")]})
+
+    class TinyClassifier(CNNClassifier):
+        network = family
+        defaults = {"epochs": 1}
+
+    params = inspect.signature(TinyClassifier).parameters
+    assert params["width"].default == 2 and params["epochs"].default == 1
+    assert set(TinyClassifier().get_params()) == {"width", *TRAINING_DEFAULTS}
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(12, 8, 8, 3)).astype(np.uint8)
+    clf = TinyClassifier(width=3, validation_fraction=0, random_state=0).fit(X, [0, 1] * 6)
+    assert clf.model_.get_layer("conv").filters == 3
+    with pytest.raises(ValueError, match="width"):
+        TinyClassifier(width=0).fit(X, [0, 1] * 6)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'widht'"):
+        TinyClassifier(widht=3)
+
+
+def test_presets_share_one_training():
+    from skcatdog import DeepCNNClassifier, SimpleCNNClassifier, TunedCNNClassifier
+
+    for cls in (SimpleCNNClassifier, DeepCNNClassifier, TunedCNNClassifier):
+        assert cls.fit is CNNClassifier.fit
+        assert cls._fit_network is CNNClassifier._fit_network
+        assert cls._predict_network is CNNClassifier._predict_network
+        assert clone(cls()).get_params() == cls().get_params()
+    assert DeepCNNClassifier.network is plain and TunedCNNClassifier.network is residual
+    assert "%(parameters)s" not in DeepCNNClassifier.__doc__
+    assert "    residual : bool, default=False" in TunedCNNClassifier.__doc__
+    with pytest.raises(TypeError, match="base class"):
+        CNNClassifier()
+
+
+def test_warm_up_then_cosine(toy_images):
+    from skcatdog import DeepCNNClassifier
+
+    clf = DeepCNNClassifier(learning_rate=3e-3, lr_schedule="cosine", warmup_fraction=0.1,
+                            epochs=10, batch_size=9, validation_fraction=0.1)
+    # 45 images: 40 train in 5 steps per epoch, 50 steps, 5 of warm-up.
+    schedule = clf._learning_rate(45)
+    rates = [float(schedule(step)) for step in (0, 5, 50)]
+    np.testing.assert_allclose(rates, [1e-4, 3e-3, 0.0], atol=1e-9)
+    constant = clf.set_params(lr_schedule="constant")._learning_rate(45)
+    np.testing.assert_allclose([float(constant(s)) for s in (0, 5, 50)], [1e-4, 3e-3, 3e-3],
+                               rtol=1e-6)
+    assert clf.set_params(warmup_fraction=0)._learning_rate(45) == 3e-3
+
+
+def test_label_smoothing_and_weight_decay_reach_keras(toy_images):
+    from skcatdog import DeepCNNClassifier
+
+    X, y = toy_images
+    clf = DeepCNNClassifier(epochs=1, filters=4, dense_units=4, label_smoothing=0.2,
+                            optimizer="adamw", weight_decay=0.01, random_state=0).fit(X, y)
+    assert clf.model_.loss.get_config()["label_smoothing"] == 0.2
+    assert clf.model_.optimizer.weight_decay == 0.01
+    with pytest.raises(ValueError, match="label_smoothing=0.2 needs two classes"):
+        clf.fit(X[:30], np.arange(30) % 3)
+
+
+def test_best_weights_callback_is_replaceable(toy_images):
+    import keras
+
+    from skcatdog import DeepCNNClassifier
+    from skcatdog.callbacks import BestWeights
+
+    X, y = toy_images
+    mine = BestWeights(monitor="val_loss", mode="min")
+    clf = DeepCNNClassifier(epochs=3, filters=4, dense_units=4, callbacks=[mine],
+                            random_state=0).fit(X, y)
+    # Ours was not added beside it: the kept epoch is the one of lowest val_loss.
+    assert clf.best_epoch_ == int(np.argmin(clf.history_["val_loss"])) == mine.best_epoch
+    # Users' own callbacks still run.
+    seen = []
+    logger = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    DeepCNNClassifier(epochs=2, filters=4, dense_units=4, callbacks=[logger],
+                      random_state=0).fit(X, y)
+    assert seen == [0, 1]
+
+
+def test_scikeras_private_api_is_used_in_compat_only():
+    import re
+    from pathlib import Path
+
+    import skcatdog
+
+    private = re.compile(r"scikeras\._|from scikeras|\b_initialize_callbacks|\b_fit_callbacks\b|"
+                         r"\b_predict_callbacks|\b_fit_keras_model|\b_predict_raw|"
+                         r"\b_keras_build_fn|route_params|\b_random_state\b")
+    package = Path(skcatdog.__file__).parent
+    users = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                   if private.search(path.read_text()))
+    assert users == ["_compat.py"]
