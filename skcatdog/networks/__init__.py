@@ -39,7 +39,7 @@ classifier that names it); no training code changes.
 import random
 from numbers import Integral
 
-__all__ = ["filters_per_block", "layer_seeds", "output_layer"]
+__all__ = ["filters_per_block", "head", "layer_seeds", "stem"]
 
 
 def layer_seeds(seed):
@@ -63,18 +63,40 @@ def layer_seeds(seed):
     return next_seed
 
 
-def output_layer(n_classes, next_seed):
-    """The last layer of every family: a sigmoid unit for two classes, else a softmax.
-
-    Named ``"output"``: inspection reads the scores before its activation.
-    """
+def stem(image_shape, augmentation_layers, scale, offset=0.0):
+    """``(inputs, x)``: the input, the augmentation layers, then ``pixels * scale + offset``."""
     import keras
 
+    inputs = keras.Input(shape=tuple(image_shape), name="input")
+    x = inputs
+    for layer in augmentation_layers:
+        x = layer(x)
+    return inputs, keras.layers.Rescaling(scale, offset=offset, name="rescaling")(x)
+
+
+def head(inputs, x, n_classes, dense_units, dropout, next_seed):
+    """The model from ``inputs`` through ``x``, an optional ReLU ``Dense`` layer,
+    dropout and the output: a sigmoid unit for two classes, else a softmax.
+
+    The output layer is named ``"output"``: inspection reads the scores
+    before its activation.
+    """
+    import keras
+    from keras import layers
+
+    def initializer():
+        return keras.initializers.GlorotUniform(seed=next_seed())
+
+    if dense_units:
+        x = layers.Dense(dense_units, activation="relu", kernel_initializer=initializer(),
+                         name="dense")(x)
+    if dropout:
+        x = layers.Dropout(dropout, seed=next_seed(), name="dropout")(x)
     binary = n_classes == 2
-    return keras.layers.Dense(
-        1 if binary else n_classes, activation="sigmoid" if binary else "softmax",
-        kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()), name="output",
-    )
+    outputs = layers.Dense(1 if binary else n_classes,
+                           activation="sigmoid" if binary else "softmax",
+                           kernel_initializer=initializer(), name="output")(x)
+    return keras.Model(inputs, outputs, name="cnn")
 
 
 def filters_per_block(filters, n_blocks):

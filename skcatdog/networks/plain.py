@@ -8,7 +8,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from skcatdog.networks import filters_per_block, layer_seeds, output_layer
+from skcatdog.networks import filters_per_block, head, layer_seeds, stem
 
 __all__ = ["build", "parameter_constraints"]
 
@@ -112,11 +112,7 @@ def build(
     def kernel_initializer():
         return keras.initializers.GlorotUniform(seed=layer_seed())
 
-    inputs = keras.Input(shape=tuple(image_shape), name="input")
-    x = inputs
-    for layer in augmentation_layers:
-        x = layer(x)
-    x = layers.Rescaling(1.0 / 255, name="rescaling")(x)
+    inputs, x = stem(image_shape, augmentation_layers, 1.0 / 255)
     height, width = image_shape[0], image_shape[1]
     for block, n_filters in enumerate(filters_per_block(filters, n_conv_layers), start=1):
         for i in range(1, convs_per_block + 1):
@@ -140,9 +136,4 @@ def build(
         x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     else:
         x = layers.Flatten(name="flatten")(x)
-    if dense_units:
-        x = layers.Dense(dense_units, activation="relu", kernel_initializer=kernel_initializer(),
-                         name="dense")(x)
-    if dropout:
-        x = layers.Dropout(dropout, seed=layer_seed(), name="dropout")(x)
-    return keras.Model(inputs, output_layer(n_classes, layer_seed)(x), name="cnn")
+    return head(inputs, x, n_classes, dense_units, dropout, layer_seed)

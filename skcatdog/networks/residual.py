@@ -12,7 +12,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from skcatdog.networks import filters_per_block, layer_seeds, output_layer
+from skcatdog.networks import filters_per_block, head, layer_seeds, stem
 
 __all__ = ["build", "parameter_constraints"]
 
@@ -119,11 +119,7 @@ def build(
     def batch_norm(name):
         return layers.BatchNormalization(momentum=batch_norm_momentum, name=name)
 
-    inputs = keras.Input(shape=tuple(image_shape), name="input")
-    x = inputs
-    for layer in augmentation_layers:
-        x = layer(x)
-    x = layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescaling")(x)
+    inputs, x = stem(image_shape, augmentation_layers, 1.0 / 127.5, offset=-1.0)
     width = min(image_shape[0], image_shape[1])
     for block, n_filters in enumerate(filters_per_block(filters, n_conv_layers), start=1):
         block_input = x
@@ -141,10 +137,4 @@ def build(
             x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
             width //= 2
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    if dense_units:
-        x = layers.Dense(dense_units, activation="relu", name="dense",
-                         kernel_initializer=keras.initializers.GlorotUniform(
-                             seed=layer_seed()))(x)
-    if dropout:
-        x = layers.Dropout(dropout, seed=layer_seed(), name="dropout")(x)
-    return keras.Model(inputs, output_layer(n_classes, layer_seed)(x), name="cnn")
+    return head(inputs, x, n_classes, dense_units, dropout, layer_seed)
