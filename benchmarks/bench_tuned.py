@@ -44,7 +44,10 @@ import bench_recipe  # noqa: E402
 def cmd_final(args):
     from skcatdog.tuned import TUNED_IMAGE_SIZE, TunedCNNClassifier
 
-    anchor = bench_recipe.main(["--epochs", "2", "--tag", "budget_probe"])
+    # The same threads as the tuned fit (SKCATDOG_TF_THREADS, when set, for both).
+    threads = os.environ.get("SKCATDOG_TF_THREADS")
+    anchor = bench_recipe.main(["--epochs", "2", "--tag", "budget_probe"]
+                               + (["--threads", threads] if threads else []))
     budget_s = 15 * sum(epoch["seconds"] for epoch in anchor["history"])
     print(f"budget: 15 x {budget_s / 15:.0f} s (2 epochs of the plain recipe) = "
           f"{budget_s:.0f} s", flush=True)
