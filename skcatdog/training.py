@@ -22,6 +22,7 @@ with the class's defaults (scikit-learn's ``get_params``, ``clone`` and
 ``repr`` read it), and ``__init__`` only stores them.
 """
 
+import contextlib
 import inspect
 import math
 import warnings
@@ -43,7 +44,7 @@ from skcatdog._images import infer_image_shape
 from skcatdog.callbacks import BestWeights
 from skcatdog.parallel import limit_tf_threads
 
-__all__ = ["CNNClassifier", "TRAINING_DEFAULTS"]
+__all__ = ["CNNClassifier", "TRAINING_DEFAULTS", "resolve_dtype_policy"]
 
 #: The training parameters and their defaults (the notebook's training).
 TRAINING_DEFAULTS = {
@@ -67,6 +68,7 @@ TRAINING_DEFAULTS = {
     "random_state": None,
     "verbose": 0,
     "loader": None,
+    "dtype_policy": "float32",
 }
 
 # Warm-up starts from this fraction of the learning rate (1e-4 for 3e-3).
@@ -132,6 +134,14 @@ _TRAINING_DOC = {
         version may round differently."""),
     "verbose": ("int", """
         Keras' progress output: 0 silent, 1 progress bar, 2 one line per epoch."""),
+    "dtype_policy": ('{"float32", "mixed_bfloat16", "auto"}', """
+        Keras' dtype policy of the network's layers. ``"mixed_bfloat16"``
+        computes in bfloat16 and keeps the weights (and the output layer) in
+        float32: on CPUs that multiply bfloat16 natively (AVX512-BF16, AMX)
+        a training step takes much less time (``benchmarks/RESULTS.md``),
+        elsewhere more. ``"auto"`` chooses ``"mixed_bfloat16"`` on such a CPU
+        when TensorFlow sees no GPU, ``"float32"`` otherwise; the choice is
+        ``dtype_policy_``. Augmentation always runs in float32."""),
     "loader": ("transformer", """
         When given (usually an :class:`ImageLoader`), ``X`` holds image file
         paths, decoded batch by batch while training and predicting, so the
@@ -156,6 +166,8 @@ _ATTRIBUTES_DOC = """
         Per-epoch ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy``.
     best_epoch_ : int
         Index into ``history_`` of the epoch whose weights were kept.
+    dtype_policy_ : str
+        The dtype policy the network was built with.
 """
 
 #: Builder keywords that the training supplies rather than the user.
@@ -248,6 +260,7 @@ class CNNClassifier(KerasClassifier):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "loader": [HasMethods(["transform"]), None],
+        "dtype_policy": [StrOptions({"float32", "mixed_bfloat16", "auto"})],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -309,15 +322,19 @@ class CNNClassifier(KerasClassifier):
             )
         seed = self._fit_seed
         augmenter = self._augmenter()
-        model = self.network.build(
-            self.image_shape_, n_classes,
-            augmentation_layers=augmenter.build_layers(seed=seed) if augmenter else [],
-            # scikeras seeds Python's global random with this seed, but another
-            # thread (a Dask worker's event loop) may draw from it mid-build: the
-            # network takes the same seeds from a generator nobody else shares.
-            seed=seed,
-            **{name: getattr(self, name) for name in self._architecture_names},
-        )
+        # Built before the policy applies: augmentation stays in float32.
+        augmentation_layers = augmenter.build_layers(seed=seed) if augmenter else []
+        self.dtype_policy_ = resolve_dtype_policy(self.dtype_policy)
+        with _dtype_policy(self.dtype_policy_):
+            model = self.network.build(
+                self.image_shape_, n_classes,
+                augmentation_layers=augmentation_layers,
+                # scikeras seeds Python's global random with this seed, but another
+                # thread (a Dask worker's event loop) may draw from it mid-build: the
+                # network takes the same seeds from a generator nobody else shares.
+                seed=seed,
+                **{name: getattr(self, name) for name in self._architecture_names},
+            )
         import keras
 
         loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
@@ -579,6 +596,55 @@ class CNNClassifier(KerasClassifier):
         from sklearn.base import BaseEstimator
 
         return BaseEstimator.__repr__(self)
+
+
+def native_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """True when the CPU multiplies bfloat16 natively and TensorFlow sees no GPU.
+
+    Read from the CPU flags Linux reports in ``cpuinfo`` (``avx512_bf16``,
+    ``amx_bf16``); elsewhere False.
+    """
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as lines:
+            flags = next((line.split(":", 1)[1].split() for line in lines
+                          if line.startswith("flags")), [])
+    except OSError:
+        return False
+    if not {"avx512_bf16", "amx_bf16"} & set(flags):
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
+
+
+def resolve_dtype_policy(dtype_policy):
+    """The Keras dtype policy ``dtype_policy`` stands for on this machine.
+
+    >>> resolve_dtype_policy("float32"), resolve_dtype_policy("mixed_bfloat16")
+    ('float32', 'mixed_bfloat16')
+    >>> resolve_dtype_policy("auto") in ("float32", "mixed_bfloat16")
+    True
+    """
+    if dtype_policy != "auto":
+        return dtype_policy
+    return "mixed_bfloat16" if native_bfloat16() else "float32"
+
+
+@contextlib.contextmanager
+def _dtype_policy(name):
+    """Keras' default dtype policy set to ``name`` while layers are made.
+
+    Keras keeps that default per thread, so other threads' models are not
+    affected.
+    """
+    import keras
+
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def _int_seed(seed):

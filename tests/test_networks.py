@@ -28,6 +28,19 @@ def test_residual_family_keeps_maps_until_global_pooling():
     assert residual.build((1, 1, 1), 3, n_conv_layers=2, filters=2).output.shape == (None, 3)
 
 
+def test_a_strided_stem_takes_twice_the_image_at_the_same_size_of_maps():
+    small = residual.build((64, 64, 3), 2)
+    large = residual.build((128, 128, 3), 2, stem_stride=2)
+    assert large.get_layer("conv1_1").output.shape == (None, 64, 64, 32)
+    assert large.get_layer("pool4").output.shape == small.get_layer("pool4").output.shape
+    assert large.count_params() == small.count_params()
+    # With shortcuts, block 1's projection takes the same stride.
+    shortcuts = residual.build((9, 9, 3), 2, n_conv_layers=2, filters=4, residual=True,
+                               stem_stride=2)
+    assert shortcuts.get_layer("shortcut1").strides == (2, 2)
+    assert shortcuts.get_layer("add1").output.shape == (None, 5, 5, 4)
+
+
 def test_residual_shortcuts_add_each_blocks_input():
     model = residual.build((8, 8, 3), 2, n_conv_layers=2, filters=(4, 4), residual=True)
     names = [layer.name for layer in model.layers]
@@ -142,3 +155,44 @@ def test_scikeras_private_api_is_used_in_compat_only():
     users = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
                    if private.search(path.read_text()))
     assert users == ["_compat.py"]
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_and_answers_in_float32(toy_images):
+    from skcatdog import ImageAugmenter
+    from skcatdog.tuned import TunedCNNClassifier
+
+    X, y = toy_images
+    clf = TunedCNNClassifier(epochs=1, filters=4, dtype_policy="mixed_bfloat16",
+                             augmentation=ImageAugmenter(horizontal_flip=True),
+                             random_state=0).fit(X, y)
+    model = clf.model_
+    assert clf.dtype_policy_ == "mixed_bfloat16"
+    assert model.get_layer("conv1_1").compute_dtype == "bfloat16"
+    assert model.get_layer("conv1_1").variable_dtype == "float32"
+    assert model.get_layer("output").compute_dtype == "float32"
+    assert all(layer.compute_dtype == "float32" for layer in model.layers
+               if layer.name.startswith("random"))
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    # The policy applied to this network only.
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"
+    assert clf.set_params(dtype_policy="float32").fit(X, y).model_.get_layer(
+        "conv1_1").compute_dtype == "float32"
+
+
+@pytest.mark.parametrize("flags, expected", [("fpu avx2 avx512_bf16", True),
+                                             ("fpu avx2 amx_bf16 amx_tile", True),
+                                             ("fpu avx2 avx512f", False)])
+def test_native_bfloat16_reads_the_cpu_flags(tmp_path, flags, expected):
+    import tensorflow as tf
+
+    from skcatdog.training import native_bfloat16
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    gpu = bool(tf.config.list_physical_devices("GPU"))  # then float32 whatever the CPU
+    assert native_bfloat16(cpuinfo) is (expected and not gpu)
+    assert native_bfloat16(tmp_path / "missing") is False

@@ -79,7 +79,8 @@ def head(inputs, x, n_classes, dense_units, dropout, next_seed):
     dropout and the output: a sigmoid unit for two classes, else a softmax.
 
     The output layer is named ``"output"``: inspection reads the scores
-    before its activation.
+    before its activation. It computes in float32 whatever Keras' dtype
+    policy: probabilities keep their precision under mixed precision.
     """
     import keras
     from keras import layers
@@ -95,7 +96,8 @@ def head(inputs, x, n_classes, dense_units, dropout, next_seed):
     binary = n_classes == 2
     outputs = layers.Dense(1 if binary else n_classes,
                            activation="sigmoid" if binary else "softmax",
-                           kernel_initializer=initializer(), name="output")(x)
+                           kernel_initializer=initializer(), dtype="float32",
+                           name="output")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 

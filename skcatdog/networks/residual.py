@@ -20,6 +20,7 @@ parameter_constraints = {
     "n_conv_layers": [Interval(Integral, 1, None, closed="left")],
     "filters": [Interval(Integral, 1, None, closed="left"), "array-like"],
     "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    "stem_stride": [Interval(Integral, 1, None, closed="left")],
     "convs_per_block": [Interval(Integral, 1, None, closed="left")],
     "residual": ["boolean"],
     "batch_norm_momentum": [Interval(Real, 0, 1, closed="neither")],
@@ -35,6 +36,7 @@ def build(
     n_conv_layers=4,
     filters=(32, 64, 128, 256),
     kernel_size=3,
+    stem_stride=1,
     convs_per_block=2,
     residual=False,
     batch_norm_momentum=0.99,
@@ -71,6 +73,10 @@ def build(
         per block; a short sequence repeats its last value).
     kernel_size : int, default=3
         Side of the square kernels.
+    stem_stride : int, default=1
+        Stride of the first convolution. 2 halves the image at once: a
+        128x128 image then costs what a 64x64 one costs with stride 1, while
+        the first convolution still sees every pixel.
     convs_per_block : int, default=2
         Convolutions in each block.
     residual : bool, default=False
@@ -111,8 +117,9 @@ def build(
 
     layer_seed = layer_seeds(seed)
 
-    def conv(n_filters, size, name):
-        return layers.Conv2D(n_filters, size, padding="same", use_bias=False, name=name,
+    def conv(n_filters, size, name, strides=1):
+        return layers.Conv2D(n_filters, size, strides=strides, padding="same", use_bias=False,
+                             name=name,
                              kernel_initializer=keras.initializers.GlorotUniform(
                                  seed=layer_seed()))
 
@@ -120,16 +127,18 @@ def build(
         return layers.BatchNormalization(momentum=batch_norm_momentum, name=name)
 
     inputs, x = stem(image_shape, augmentation_layers, 1.0 / 127.5, offset=-1.0)
-    width = min(image_shape[0], image_shape[1])
+    width = -(-min(image_shape[0], image_shape[1]) // stem_stride)
     for block, n_filters in enumerate(filters_per_block(filters, n_conv_layers), start=1):
         block_input = x
         for i in range(1, convs_per_block + 1):
-            x = conv(n_filters, kernel_size, f"conv{block}_{i}")(x)
+            strides = stem_stride if block == 1 and i == 1 else 1
+            x = conv(n_filters, kernel_size, f"conv{block}_{i}", strides)(x)
             x = batch_norm(f"bn{block}_{i}")(x)
             if residual and i == convs_per_block:
                 shortcut = block_input
-                if block_input.shape[-1] != n_filters:
-                    shortcut = conv(n_filters, 1, f"shortcut{block}")(shortcut)
+                if block_input.shape[-1] != n_filters or (block == 1 and stem_stride > 1):
+                    shortcut = conv(n_filters, 1, f"shortcut{block}",
+                                    stem_stride if block == 1 else 1)(shortcut)
                     shortcut = batch_norm(f"shortcut_bn{block}")(shortcut)
                 x = layers.Add(name=f"add{block}")([x, shortcut])
             x = layers.ReLU(name=f"relu{block}_{i}")(x)
