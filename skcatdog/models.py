@@ -10,10 +10,19 @@ can tune it.
 from skcatdog.networks import plain
 from skcatdog.training import CNNClassifier
 
-__all__ = ["build_cnn", "SimpleCNNClassifier", "DeepCNNClassifier"]
+__all__ = ["build_cnn", "NOTEBOOK_SCHEDULE", "SimpleCNNClassifier", "DeepCNNClassifier"]
 
 #: The plain family's builder, under the name it had before families.
 build_cnn = plain.build
+
+#: The notebook's Adam at 0.001, reached by a linear warm-up over the first
+#: 10% of the steps. At the full rate from the
+#: first step, Adam moves all 18,432 input weights of each unit of the simple
+#: network's dense layer by about the rate, in the same direction: the units'
+#: inputs shift by several times their spread across images, and for some
+#: seeds every unit is below zero for every image within 20 steps and never
+#: learns (``benchmarks/dead_units.py``).
+NOTEBOOK_SCHEDULE = {"warmup_fraction": 0.1}
 
 
 class DeepCNNClassifier(CNNClassifier):
@@ -24,7 +33,8 @@ class DeepCNNClassifier(CNNClassifier):
     ``Dropout(0.5)`` and one sigmoid unit; Adam, binary cross-entropy, 17
     epochs, batches of 32, pixels scaled by 1/255 inside the model. With more
     than two classes the output is a softmax. Its family is
-    :mod:`skcatdog.networks.plain`.
+    :mod:`skcatdog.networks.plain`. Unlike the notebook, the learning rate
+    rises to 0.001 over the first 10% of the steps (:data:`NOTEBOOK_SCHEDULE`).
 
 %(parameters)s
     See Also
@@ -52,7 +62,7 @@ class DeepCNNClassifier(CNNClassifier):
 
     network = plain
     defaults = {"n_conv_layers": 3, "filters": (32, 64, 64), "dense_units": 128,
-                "dropout": 0.5}
+                "dropout": 0.5, **NOTEBOOK_SCHEDULE}
 
 
 class SimpleCNNClassifier(CNNClassifier):
@@ -61,7 +71,8 @@ class SimpleCNNClassifier(CNNClassifier):
     Defaults reproduce it layer for layer: Conv2D 32 (3x3, ReLU), 2x2
     max-pooling, ``Flatten``, ``Dense(32, relu)`` and one sigmoid unit; Adam,
     binary cross-entropy, 17 epochs, batches of 32, pixels scaled by 1/255
-    inside the model. It takes the same parameters as
+    inside the model; the learning rate rises to 0.001 over the first 10% of
+    the steps (:data:`NOTEBOOK_SCHEDULE`). It takes the same parameters as
     :class:`DeepCNNClassifier`, only the defaults differ.
 
 %(parameters)s
@@ -82,4 +93,5 @@ class SimpleCNNClassifier(CNNClassifier):
     """
 
     network = plain
-    defaults = {"n_conv_layers": 1, "filters": 32, "dense_units": 32, "dropout": 0.0}
+    defaults = {"n_conv_layers": 1, "filters": 32, "dense_units": 32, "dropout": 0.0,
+                **NOTEBOOK_SCHEDULE}

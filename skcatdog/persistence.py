@@ -508,6 +508,9 @@ class _Decoder:
                         "Train it again with this version."))
                 raise self.error(where, f"{key!r:.60} is not a parameter of {cls.__name__}.")
         params = {k: self.value(v, f"{where}.{k}") for k, v in params.items()}
+        # A parameter added since the file was written takes the value that
+        # trains as the file's release did, not today's preset.
+        params = {**getattr(cls, "_neutral_defaults", {}), **params}
         try:
             est = cls(**params)
         except TypeError as exc:

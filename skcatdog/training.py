@@ -268,6 +268,9 @@ class CNNClassifier(KerasClassifier):
         if cls.network is None:
             return
         cls._architecture_names = tuple(architecture_defaults(cls.network))
+        # What a parameter was before it existed: a pickle or model file of an
+        # earlier release that does not name it trained this way.
+        cls._neutral_defaults = {**architecture_defaults(cls.network), **TRAINING_DEFAULTS}
         inherited = {}
         for base in reversed(cls.__mro__[1:]):
             inherited.update(vars(base).get("defaults", {}))
@@ -355,7 +358,9 @@ class CNNClassifier(KerasClassifier):
         n_train = n_samples * (1 - self.validation_fraction)
         steps = max(1, math.ceil(n_train / self.batch_size)) * self.epochs
         warmup = int(self.warmup_fraction * steps)
-        if not warmup:
+        if not warmup:  # too few steps for a warm-up
+            if self.lr_schedule == "constant":
+                return self.learning_rate
             return keras.optimizers.schedules.CosineDecay(self.learning_rate, steps)
         # CosineDecay rises linearly to warmup_target first; alpha=1 holds it there.
         return keras.optimizers.schedules.CosineDecay(
@@ -587,8 +592,9 @@ class CNNClassifier(KerasClassifier):
                 f"changed in skcatdog {changed}, so it cannot be loaded. Train it again "
                 "with this version."
             )
-        # Parameters added since the pickle was written take their defaults.
-        super().__setstate__({**self._defaults, **state})
+        # Parameters added since the pickle was written take the values that
+        # train as its release did.
+        super().__setstate__({**self._defaults, **self._neutral_defaults, **state})
 
     def __repr__(self):
         # scikit-learn's repr (only non-default parameters), not scikeras' one

@@ -108,6 +108,8 @@ def test_warm_up_then_cosine(toy_images):
     np.testing.assert_allclose([float(constant(s)) for s in (0, 5, 50)], [1e-4, 3e-3, 3e-3],
                                rtol=1e-6)
     assert clf.set_params(warmup_fraction=0)._learning_rate(45) == 3e-3
+    # Too few steps for any warm-up: the constant rate stays constant.
+    assert clf.set_params(warmup_fraction=0.01)._learning_rate(45) == 3e-3
 
 
 def test_label_smoothing_and_weight_decay_reach_keras(toy_images):
