@@ -1,31 +1,21 @@
-"""TensorFlow's thread pools: one op at a time, and the thread budget of a parallel search.
+"""Keep TensorFlow within the thread budget of a parallel search.
 
-TensorFlow sizes two thread pools from the core count: one for the work
-inside an op (intra-op), one for running independent ops side by side
-(inter-op). Both default to one thread per core, so on a small machine two
-ops run at once and each asks for every core: on 2 cores a training step of
-the tuned network takes about twice as long as with one op at a time
-(``benchmarks/bench_threads.py``, ``benchmarks/RESULTS.md``). A CNN's ops
-depend on one another, so running them side by side gains nothing;
-:func:`limit_tf_threads` sets one inter-op thread and leaves the intra-op
-pool at one thread per core, or at the process's budget when it has one.
-
-That budget comes from parallel searches. ``GridSearchCV(..., n_jobs=2)``
-runs its fits in worker processes (joblib's loky backend, or Dask and Ray
-workers). To stop every worker from starting one thread per core -- two
-workers on two cores would then run four busy threads -- those engines tell
-each worker how many threads it may use, through the environment variables
-that OpenMP, OpenBLAS and MKL read: joblib's loky backend sets
-``OMP_NUM_THREADS`` to ``cpu_count() // n_jobs`` (or to its
+``GridSearchCV(..., n_jobs=2)`` runs its fits in worker processes (joblib's
+loky backend, or Dask and Ray workers). To stop every worker from starting one
+thread per core -- two workers on two cores would then run four busy threads
+-- those engines tell each worker how many threads it may use, through the
+environment variables that OpenMP, OpenBLAS and MKL read: joblib's loky
+backend sets ``OMP_NUM_THREADS`` to ``cpu_count() // n_jobs`` (or to its
 ``inner_max_num_threads``), a Dask nanny to 1, Ray to the task's CPUs.
-TensorFlow reads none of them, so :func:`limit_tf_threads` copies the budget
-into its intra-op pool.
 
-The pools can be sized only until TensorFlow's runtime starts; after that
-they are fixed for the life of the process. :func:`limit_tf_threads` is
-therefore called at the start of every ``fit`` and ``predict`` of skcatdog's
-classifiers, before they build or run a network: the first call sets the
-pools, later calls change nothing.
+TensorFlow reads none of them. It sizes its own two thread pools (one for
+the work inside an op, one for running independent ops side by side) from
+the core count, and only until its runtime starts; after that the sizes are
+fixed for the life of the process. :func:`limit_tf_threads` therefore copies
+the limit into ``tf.config.threading`` and is called at the start of every
+``fit`` and ``predict`` of skcatdog's classifiers, before they build or run a
+network: in a worker, the first fit sets the limit, later calls change
+nothing.
 
 An explicit choice always wins: TensorFlow's own ``TF_NUM_INTRAOP_THREADS``
 / ``TF_NUM_INTEROP_THREADS`` variables, an earlier call of
@@ -84,17 +74,16 @@ def thread_limit():
 
 
 def limit_tf_threads(n_threads=None):
-    """Run TensorFlow's ops one at a time, each within the thread budget, once.
+    """Size TensorFlow's thread pools to this process's thread budget, once.
 
-    Sets ``tf.config.threading.set_inter_op_parallelism_threads(1)`` and,
-    when the process has a budget, ``set_intra_op_parallelism_threads(n_threads)``
-    (without one, the intra-op pool keeps TensorFlow's one thread per core):
-    each op may use the whole budget and ops run one after the other, so a
-    process never keeps more cores busy than it may.
+    Sets ``tf.config.threading.set_intra_op_parallelism_threads(n_threads)``
+    and ``set_inter_op_parallelism_threads(1)``: each op may use the whole
+    budget, and ops run one after the other, so a process never keeps more
+    than ``n_threads`` cores busy (a CNN's ops depend on one another anyway).
 
     Nothing changes when TensorFlow's pools were already chosen (by
-    ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``, an earlier
-    ``tf.config.threading`` call or ``SKCATDOG_TF_THREADS=0``), or when
+    ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS`` or an earlier
+    ``tf.config.threading`` call), when there is no budget to follow, or when
     TensorFlow's runtime has already started in this process (the sizes are
     then fixed; unpickling a fitted network starts it, for instance).
     Calling it again costs nothing.
@@ -122,15 +111,13 @@ def limit_tf_threads(n_threads=None):
         threading.get_inter_op_parallelism_threads(),
     )
     if n_threads is None:
-        leave_alone = (any(current) or any(os.environ.get(v) for v in _TF_OWN_VARS)
-                       or os.environ.get("SKCATDOG_TF_THREADS", "").strip() == "0")
-        if leave_alone:
+        user_chose = any(current) or any(os.environ.get(v) for v in _TF_OWN_VARS)
+        n_threads = None if user_chose else thread_limit()
+        if n_threads is None:
             _applied = current
             return current
-        n_threads = thread_limit()
     try:
-        if n_threads is not None:
-            threading.set_intra_op_parallelism_threads(int(n_threads))
+        threading.set_intra_op_parallelism_threads(int(n_threads))
         threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # the runtime already started: the pools are fixed
         pass

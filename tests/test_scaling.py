@@ -150,10 +150,7 @@ class _FakeThreading:
     "env, preset, expected_calls, expected",
     [
         ({"OMP_NUM_THREADS": "1"}, (0, 0), [("intra", 1), ("inter", 1)], (1, 1)),
-        # no budget: one thread per core (TensorFlow's default), one op at a time
-        ({}, (0, 0), [("inter", 1)], (0, 1)),
-        ({"SKCATDOG_TF_THREADS": "0"}, (0, 0), [], (0, 0)),  # "leave TensorFlow alone"
-        ({"SKCATDOG_TF_THREADS": "0", "OMP_NUM_THREADS": "1"}, (0, 0), [], (0, 0)),
+        ({}, (0, 0), [], (0, 0)),  # no budget: TensorFlow's defaults
         ({"OMP_NUM_THREADS": "1"}, (2, 0), [], (2, 0)),  # tf.config set by the user
         ({"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "4"}, (0, 0), [], (0, 0)),
     ],
