@@ -120,6 +120,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--test", action="store_true", help="score the test images at the end")
     parser.add_argument("--tag", default=None)
+    parser.add_argument("--save", action="store_true",
+                        help="save the kept weights' model to benchmarks/out/<tag>.keras")
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -195,6 +197,8 @@ def main(argv=None):
         record["test_accuracy"] = float(((predict(model, X_test, args.tta) > 0.5)
                                          == y_test).mean())
     tag = args.tag or f"s{args.seed}_e{epochs}"
+    if args.save:
+        model.save(P.OUT_DIR / f"bench_recipe_{tag}.keras")
     P.write_json(f"bench_recipe_{tag}", record)
     print(f"val {best:.4f}  test {record.get('test_accuracy', float('nan')):.4f}  "
           f"fit {fit_seconds:.0f}s  cpu {cpu_seconds:.0f}s  load {P.load_average()}")
