@@ -28,23 +28,27 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
     then perturbs every training batch afresh each epoch, and predicts on the
     images as they are. Call :meth:`transform` to look at what it does.
 
+    As ``ImageDataGenerator`` did, the geometric parameters (flips, rotation,
+    shear, zoom, shifts) make one random affine transform per image, applied
+    in one resampling (:class:`skcatdog._keras_layers.RandomAffine`); contrast
+    and brightness follow as Keras' own layers.
+
     Parameters
     ----------
     shear_range : float, default=0.0
-        Shear intensity as a fraction of the image size, in ``[0, 1]``
-        (``keras.layers.RandomShear``). Unlike ``ImageDataGenerator``, whose
-        ``shear_range`` was in degrees, ``0.1`` here is a visible shear.
+        Shear factor along each axis, drawn in ``[-shear_range, shear_range]``
+        (as ``keras.layers.RandomShear``, but about the image's centre).
+        Unlike ``ImageDataGenerator``, whose ``shear_range`` was in degrees,
+        ``0.1`` here is a visible shear.
     zoom_range : float, default=0.0
         Zoom in or out by up to this fraction (``0.1``: 90% to 110%), keeping
-        the aspect ratio (``keras.layers.RandomZoom``).
+        the aspect ratio (as ``keras.layers.RandomZoom``).
     rotation_range : float, default=0.0
-        Rotate by up to this many degrees either way
-        (``keras.layers.RandomRotation``).
+        Rotate by up to this many degrees either way.
     width_shift_range, height_shift_range : float, default=0.0
-        Shift by up to this fraction of the width or height
-        (``keras.layers.RandomTranslation``).
+        Shift by up to this fraction of the width or height.
     horizontal_flip, vertical_flip : bool, default=False
-        Flip at random (``keras.layers.RandomFlip``).
+        Flip at random, each image with probability 1/2.
     contrast_range : float, default=0.0
         Scale contrast by a random factor in ``[1 - c, 1 + c]``
         (``keras.layers.RandomContrast``).
@@ -151,40 +155,21 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
         self._validate_params()
         from keras import layers
 
-        from skcatdog._keras_layers import RandomShear
+        from skcatdog._keras_layers import RandomAffine
 
         if seed is None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        out, fill = [], self.fill_mode
-        flips = {
-            (True, True): "horizontal_and_vertical",
-            (True, False): "horizontal",
-            (False, True): "vertical",
-        }.get((bool(self.horizontal_flip), bool(self.vertical_flip)))
-        if flips:
-            out.append(layers.RandomFlip(flips, seed=seed, name="random_flip"))
-        if self.rotation_range:
-            out.append(
-                layers.RandomRotation(
-                    self.rotation_range / 360, fill_mode=fill, seed=seed + 1,
-                    name="random_rotation",
-                )
-            )
-        if self.shear_range:
-            s = self.shear_range
-            out.append(RandomShear(s, s, fill_mode=fill, seed=seed + 2, name="random_shear"))
-        if self.width_shift_range or self.height_shift_range:
-            out.append(
-                layers.RandomTranslation(
-                    self.height_shift_range, self.width_shift_range, fill_mode=fill,
-                    seed=seed + 3, name="random_translation",
-                )
-            )
-        if self.zoom_range:
-            z = self.zoom_range
-            out.append(
-                layers.RandomZoom((-z, z), fill_mode=fill, seed=seed + 4, name="random_zoom")
-            )
+        out = []
+        geometric = {
+            "rotation": self.rotation_range, "shear": self.shear_range,
+            "zoom": self.zoom_range, "height_shift": self.height_shift_range,
+            "width_shift": self.width_shift_range,
+            "horizontal_flip": bool(self.horizontal_flip),
+            "vertical_flip": bool(self.vertical_flip),
+        }
+        if any(geometric.values()):
+            out.append(RandomAffine(**geometric, fill_mode=self.fill_mode, seed=seed,
+                                    name="random_affine"))
         if self.contrast_range:
             out.append(
                 layers.RandomContrast(self.contrast_range, seed=seed + 5, name="random_contrast")

@@ -206,8 +206,10 @@ def test_augmentation_trains_only_and_is_grid_searchable(toy_images):
         augmentation=ImageAugmenter(zoom_range=0.3, rotation_range=30, horizontal_flip=True),
         epochs=1, random_state=0,
     ).fit(X, y)
-    assert [layer.name for layer in clf.model_.layers][1:4] == [
-        "random_flip", "random_rotation", "random_zoom"]
+    # Flips, rotation and zoom: one affine transform, as ImageDataGenerator did.
+    affine = clf.model_.layers[1]
+    assert affine.name == "random_affine" and clf.model_.layers[2].name == "rescaling"
+    assert (affine.horizontal_flip, affine.rotation, affine.zoom) == (True, 30, 0.3)
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
     search = GridSearchCV(
         clf, {"augmentation__zoom_range": [0.0, 0.2]}, cv=2, error_score="raise").fit(X, y)

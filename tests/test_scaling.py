@@ -350,7 +350,7 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     assert max(_RecordingLoader.calls) <= 8
     # cache=False, two epochs: each file decoded once, read back from disk after.
     assert decode_count() - decodes == len(paths)
-    assert any("random_flip" in layer.name for layer in clf.model_.layers)
+    assert any("random_affine" in layer.name for layer in clf.model_.layers)
     # The same stratified, shuffled validation split as for pixels.
     train, val = clf._validation_split(np.asarray(y))
     assert list(made[1].X) == list(np.asarray(paths)[val])

@@ -7,22 +7,25 @@ from skcatdog.tuned import TUNED_IMAGE_SIZE, tuned_augmenter
 
 def test_tuned_defaults_clone_and_build():
     clf = TunedCNNClassifier()
-    assert clf.default_image_size == TUNED_IMAGE_SIZE == (64, 64)
+    assert clf.default_image_size == TUNED_IMAGE_SIZE == (128, 128)
     assert clone(clf).get_params() == clf.get_params()
     rng = np.random.RandomState(0)
-    X = rng.randint(0, 256, size=(20, 16, 16, 3)).astype(np.uint8)
+    X = rng.randint(0, 256, size=(20, 32, 32, 3)).astype(np.uint8)
     y = np.array(["cat", "dog"] * 10)
     fitted = TunedCNNClassifier(epochs=1, batch_norm_momentum=0.8, random_state=0).fit(X, y)
     layers = fitted.model_.layers
     momenta = [layer.momentum for layer in layers if hasattr(layer, "moving_variance")]
     assert len(momenta) == 8 and set(momenta) == {0.8}
     names = {layer.name for layer in layers}
-    assert {"random_flip", "random_rotation", "random_zoom", "random_translation"} <= names
+    assert "random_affine" in names
     assert {"global_pool", "dropout"} <= names and not {"flatten", "dense"} & names
-    # "same" padding: the 16x16 input is still 2x2 in the fourth block.
+    # A stride-2 first convolution, then "same" padding: the 32x32 input is 16x16
+    # in the first block and still 2x2 in the fourth.
+    assert fitted.model_.get_layer("relu1_1").output.shape == (None, 16, 16, 32)
     assert fitted.model_.get_layer("relu4_2").output.shape == (None, 2, 2, 256)
     optimizer = fitted.model_.optimizer
     assert type(optimizer).__name__ == "AdamW" and optimizer.weight_decay == 1e-4
+    assert fitted.model_.loss.get_config()["label_smoothing"] == 0.1
     assert fitted.augmentation == "tuned"  # the string stays; the layers came from it
     augmenter = tuned_augmenter()
     assert type(augmenter) is ImageAugmenter and augmenter is not tuned_augmenter()
