@@ -35,7 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _protocol as P  # noqa: E402
 
 
-def build(filters, residual, bn_momentum, dropout, seed, stem_stride=1, convs=2):
+def build(filters, residual, bn_momentum, dropout, seed, stem_stride=1, convs=2,
+          first_convs=None):
     import keras
     from keras import layers
 
@@ -44,11 +45,12 @@ def build(filters, residual, bn_momentum, dropout, seed, stem_stride=1, convs=2)
     x = layers.Rescaling(1 / 127.5, offset=-1)(inputs)
     for block, n in enumerate(filters):
         shortcut = x
-        for i in range(convs):
+        n_convs = first_convs if block == 0 and first_convs else convs
+        for i in range(n_convs):
             stride = stem_stride if block == 0 and i == 0 else 1
             x = layers.Conv2D(n, 3, strides=stride, padding="same", use_bias=False)(x)
             x = layers.BatchNormalization(momentum=bn_momentum)(x)
-            if not (residual and i == convs - 1):
+            if not (residual and i == n_convs - 1):
                 x = layers.ReLU()(x)
         if residual:
             shortcut = layers.Conv2D(n, 1, strides=stem_stride if block == 0 else 1,
@@ -94,7 +96,7 @@ def predict(model, X, tta):
     return proba
 
 
-def main(argv=None):
+def parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--sizes", nargs="+", default=None,
@@ -105,6 +107,8 @@ def main(argv=None):
     parser.add_argument("--stem-stride", type=int, default=1,
                         help="stride of the first convolution (2: a larger image, same cost)")
     parser.add_argument("--convs", type=int, default=2, help="convolutions per block")
+    parser.add_argument("--first-convs", type=int, default=None,
+                        help="convolutions in the first block (default: --convs)")
     parser.add_argument("--jit", action="store_true", help="XLA-compile the training step")
     parser.add_argument("--ema", type=float, default=0.0,
                         help="keep an exponential moving average of the weights (momentum)")
@@ -122,85 +126,126 @@ def main(argv=None):
     parser.add_argument("--tag", default=None)
     parser.add_argument("--save", action="store_true",
                         help="save the kept weights' model to benchmarks/out/<tag>.keras")
-    args = parser.parse_args(argv)
+    return parser
+
+
+class Recipe:
+    """One training of the recipe, run an epoch at a time (another fit may take turns).
+
+    ``paths``/``labels`` are the 5,400 non-test images; ``split`` the
+    ``(train, validation)`` indices. Each :meth:`run_epoch` trains one epoch,
+    scores the validation images and returns its seconds (the training and
+    that scoring: what a fit with validation spends on an epoch).
+    """
+
+    def __init__(self, args, paths, labels, split):
+        import keras
+
+        self.args = args
+        self.phases = ([tuple(int(v) for v in s.split(":")) for s in args.sizes] if args.sizes
+                       else [(64, args.epochs)])
+        self.sizes = [size for size, n in self.phases for _ in range(n)]
+        self.y = (np.asarray(labels) == "dog").astype("int64")
+        self.train, self.val = split
+        self.pixels = {}
+        for size in {s for s, _ in self.phases} | {args.eval_size}:
+            X, _ = P.load_pixels(paths, (size, size))
+            self.pixels[size] = X.reshape(len(X), size, size, 3)
+        policy = "mixed_bfloat16" if args.bf16 else "float32"
+        before = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(policy)
+        try:
+            self.model = build(args.filters, args.residual, args.bn_momentum, args.dropout,
+                               args.seed, stem_stride=args.stem_stride, convs=args.convs,
+                               first_convs=args.first_convs)
+        finally:
+            keras.config.set_dtype_policy(before)
+        steps = int(np.ceil(len(self.train) / args.batch_size)) * len(self.sizes)
+        warmup = steps // 10
+        schedule = keras.optimizers.schedules.CosineDecay(
+            1e-4, decay_steps=steps - warmup, alpha=0.0, warmup_target=args.lr,
+            warmup_steps=warmup)
+        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4,
+                                           use_ema=bool(args.ema),
+                                           ema_momentum=args.ema or 0.99)
+        self.model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.BinaryCrossentropy(label_smoothing=args.label_smoothing),
+            metrics=["accuracy"], jit_compile=args.jit)
+        self.augment = augmenter(args.seed)
+        self.history, self.best, self.best_weights = [], -1.0, None
+        self._dataset = None
+
+    @property
+    def done(self):
+        return len(self.history)
+
+    def run_epoch(self):
+        args, epoch = self.args, self.done
+        size = self.sizes[epoch]
+        if epoch == 0 or self.sizes[epoch - 1] != size:  # a phase starts
+            self._dataset = dataset(self.pixels[size][self.train], self.y[self.train],
+                                    args.batch_size, self.augment, args.seed + epoch, True)
+        X_val, y_val = self.pixels[args.eval_size][self.val], self.y[self.val]
+        t0 = time.perf_counter()
+        fit = self.model.fit(self._dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        val_acc = float(((predict(self.model, X_val, args.tta) > 0.5) == y_val).mean())
+        seconds = time.perf_counter() - t0
+        # The other view, for the table only (not timed, never chooses an epoch).
+        other = float(((predict(self.model, X_val, "none" if args.tta == "flip" else "flip")
+                        > 0.5) == y_val).mean())
+        self.history.append({"epoch": epoch + 1, "size": size, "seconds": round(seconds, 1),
+                             "accuracy": fit.history["accuracy"][-1],
+                             "val_accuracy": val_acc, "val_accuracy_other_tta": other})
+        print(f"epoch {epoch + 1:2d} size {size} {seconds:6.1f}s "
+              f"acc {fit.history['accuracy'][-1]:.4f} val {val_acc:.4f} "
+              f"(other tta {other:.4f})", flush=True)
+        if val_acc > self.best or args.keep == "last":
+            self.best, self.best_weights = val_acc, self.model.get_weights()
+        return seconds
+
+    def finish(self):
+        """Keep the chosen epoch's weights."""
+        self.model.set_weights(self.best_weights)
+
+    def test_accuracy(self, paths_test, labels_test):
+        size = self.args.eval_size
+        X_test, _ = P.load_pixels(paths_test, (size, size))
+        X_test = X_test.reshape(len(X_test), size, size, 3)
+        y_test = (np.asarray(labels_test) == "dog").astype("int64")
+        return float(((predict(self.model, X_test, self.args.tta) > 0.5) == y_test).mean())
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
 
     import tensorflow as tf
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    import keras
 
-    phases = ([tuple(int(v) for v in s.split(":")) for s in args.sizes] if args.sizes
-              else [(64, args.epochs)])
-    epochs = sum(n for _, n in phases)
     paths, paths_test, labels, labels_test = P.load_split()
-    y = (np.asarray(labels) == "dog").astype("int64")
-    train, val = P.validation_indices(labels, 0)
-    pixels = {}
-    for size in {s for s, _ in phases} | {args.eval_size}:
-        X, _ = P.load_pixels(paths, (size, size))
-        pixels[size] = X.reshape(len(X), size, size, 3)
-
-    if args.bf16:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    model = build(args.filters, args.residual, args.bn_momentum, args.dropout, args.seed,
-                  stem_stride=args.stem_stride, convs=args.convs)
-    steps = sum(int(np.ceil(len(train) / args.batch_size)) * n for _, n in phases)
-    warmup = steps // 10
-    schedule = keras.optimizers.schedules.CosineDecay(
-        1e-4, decay_steps=steps - warmup, alpha=0.0, warmup_target=args.lr,
-        warmup_steps=warmup)
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4,
-                                       use_ema=bool(args.ema), ema_momentum=args.ema or 0.99)
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.BinaryCrossentropy(label_smoothing=args.label_smoothing),
-                  metrics=["accuracy"], jit_compile=args.jit)
-    augment = augmenter(args.seed)
-    X_val = pixels[args.eval_size][val]
-    history, best, best_weights = [], -1.0, None
+    recipe = Recipe(args, paths, labels, P.validation_indices(labels, 0))
     start = time.perf_counter()
     cpu_start = time.process_time()
-    epoch = 0
-    for size, n in phases:
-        X = pixels[size]
-        ds = dataset(X[train], y[train], args.batch_size, augment, args.seed + epoch, True)
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fit = model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
-            val_acc = float(((predict(model, X_val, args.tta) > 0.5) == y[val]).mean())
-            seconds = time.perf_counter() - t0
-            # The other view, for the table only (not timed, never chooses an epoch).
-            other = float(((predict(model, X_val, "none" if args.tta == "flip" else "flip")
-                            > 0.5) == y[val]).mean())
-            history.append({"epoch": epoch + 1, "size": size, "seconds": round(seconds, 1),
-                            "accuracy": fit.history["accuracy"][-1], "val_accuracy": val_acc,
-                            "val_accuracy_other_tta": other})
-            print(f"epoch {epoch + 1:2d} size {size} {seconds:6.1f}s "
-                  f"acc {fit.history['accuracy'][-1]:.4f} val {val_acc:.4f} "
-                  f"(other tta {other:.4f})", flush=True)
-            if val_acc > best or args.keep == "last":
-                best, best_weights = val_acc, model.get_weights()
-            epoch += 1
+    while recipe.done < len(recipe.sizes):
+        recipe.run_epoch()
     fit_seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    model.set_weights(best_weights)
+    recipe.finish()
     record = {
-        "args": vars(args), "epochs": epochs, "fit_seconds": fit_seconds,
-        "cpu_seconds": cpu_seconds, "val_accuracy": best, "history": history,
-        "params": model.count_params(), "environment": P.environment(),
+        "args": vars(args), "epochs": len(recipe.sizes), "fit_seconds": fit_seconds,
+        "cpu_seconds": cpu_seconds, "val_accuracy": recipe.best, "history": recipe.history,
+        "params": recipe.model.count_params(), "environment": P.environment(),
     }
     if args.test:
-        X_test, _ = P.load_pixels(paths_test, (args.eval_size, args.eval_size))
-        X_test = X_test.reshape(len(X_test), args.eval_size, args.eval_size, 3)
-        y_test = (np.asarray(labels_test) == "dog").astype("int64")
-        record["test_accuracy"] = float(((predict(model, X_test, args.tta) > 0.5)
-                                         == y_test).mean())
-    tag = args.tag or f"s{args.seed}_e{epochs}"
+        record["test_accuracy"] = recipe.test_accuracy(paths_test, labels_test)
+    tag = args.tag or f"s{args.seed}_e{len(recipe.sizes)}"
     if args.save:
-        model.save(P.OUT_DIR / f"bench_recipe_{tag}.keras")
+        recipe.model.save(P.OUT_DIR / f"bench_recipe_{tag}.keras")
     P.write_json(f"bench_recipe_{tag}", record)
-    print(f"val {best:.4f}  test {record.get('test_accuracy', float('nan')):.4f}  "
+    print(f"val {recipe.best:.4f}  test {record.get('test_accuracy', float('nan')):.4f}  "
           f"fit {fit_seconds:.0f}s  cpu {cpu_seconds:.0f}s  load {P.load_average()}")
     return record
 

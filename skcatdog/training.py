@@ -91,8 +91,9 @@ _TRAINING_DOC = {
         rises linearly from ``learning_rate / 30`` to ``learning_rate`` (then
         stays, or decays on the cosine); 0 for none."""),
     "label_smoothing": ("float", """
-        Pull the binary targets towards 0.5 by this amount (Keras'
-        ``BinaryCrossentropy(label_smoothing=...)``); two classes only."""),
+        Pull the targets towards uniform by this amount (Keras'
+        ``BinaryCrossentropy`` or, for more than two classes,
+        ``CategoricalCrossentropy(label_smoothing=...)``)."""),
     "epochs": ("int", """
         Passes over the training images."""),
     "batch_size": ("int", """
@@ -232,8 +233,14 @@ class CNNClassifier(KerasClassifier):
     # scikeras reads these attributes; we fix them rather than expose them.
     model = None
     build_fn = None
-    loss = None
     metrics = None
+
+    @property
+    def loss(self):
+        # scikeras' target encoder reads this name: one-hot targets for more
+        # than two classes when they are smoothed, ordinal ones otherwise.
+        return "categorical_crossentropy" if self.label_smoothing else None
+
     validation_batch_size = None
     validation_split = 0.0
     shuffle = True
@@ -318,11 +325,6 @@ class CNNClassifier(KerasClassifier):
         return self.augmentation
 
     def _build_network(self, n_classes, n_samples):
-        if self.label_smoothing and n_classes != 2:
-            raise ValueError(
-                f"{type(self).__name__}: label_smoothing={self.label_smoothing} needs two "
-                f"classes; y has {n_classes}. Set label_smoothing=0."
-            )
         seed = self._fit_seed
         augmenter = self._augmenter()
         # Built before the policy applies: augmentation stays in float32.
@@ -341,8 +343,10 @@ class CNNClassifier(KerasClassifier):
         import keras
 
         loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
-        if self.label_smoothing:
+        if self.label_smoothing and n_classes == 2:
             loss = keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing)
+        elif self.label_smoothing:
+            loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
         options = {"learning_rate": self._learning_rate(n_samples)}
         if self.weight_decay is not None:
             options["weight_decay"] = self.weight_decay
@@ -444,7 +448,8 @@ class CNNClassifier(KerasClassifier):
         if not self.validation_fraction:
             return None
         n_samples = len(y)
-        _, counts = np.unique(y, return_counts=True)
+        # One-hot targets (smoothed, more than two classes) count by row.
+        _, counts = np.unique(y, axis=0 if np.ndim(y) > 1 else None, return_counts=True)
         n_val = math.ceil(self.validation_fraction * n_samples)
         if counts.min() < 2 or n_val < counts.size or n_samples - n_val < counts.size:
             warnings.warn(

@@ -278,7 +278,8 @@ def test_inspection_on_the_residual_family(toy_images):
                              random_state=0).fit(X, y)
     maps = feature_maps(clf, X[0])
     assert list(maps) == ["relu1_1", "relu1_2", "pool1", "relu2_1", "relu2_2", "pool2"]
-    assert maps["relu2_2"].shape == (8, 8, 4)  # "same" padding: 16 -> 8 after one pooling
+    # "same" padding: 16 -> 8 by the stride-2 first convolution -> 4 after one pooling
+    assert maps["relu2_2"].shape == (4, 4, 4)
     heat = grad_cam(clf, X[:2])
     np.testing.assert_allclose(heat, grad_cam(clf, X[:2], layer="relu2_2"))
     assert saliency_map(clf, X[:2]).shape == (2, 16, 16)

@@ -120,8 +120,12 @@ def test_label_smoothing_and_weight_decay_reach_keras(toy_images):
                             optimizer="adamw", weight_decay=0.01, random_state=0).fit(X, y)
     assert clf.model_.loss.get_config()["label_smoothing"] == 0.2
     assert clf.model_.optimizer.weight_decay == 0.01
-    with pytest.raises(ValueError, match="label_smoothing=0.2 needs two classes"):
-        clf.fit(X[:30], np.arange(30) % 3)
+    # More than two classes: smoothed one-hot targets, predictions in the labels.
+    three = np.array(["a", "b", "c"])[np.arange(30) % 3]
+    clf.fit(X[:30], three)
+    assert clf.model_.loss.get_config()["label_smoothing"] == 0.2
+    assert clf.predict_proba(X[:4]).shape == (4, 3)
+    assert set(clf.predict(X[:30])) <= set(three)
 
 
 def test_best_weights_callback_is_replaceable(toy_images):
