@@ -41,6 +41,15 @@ def test_a_strided_stem_takes_twice_the_image_at_the_same_size_of_maps():
     assert shortcuts.get_layer("add1").output.shape == (None, 5, 5, 4)
 
 
+@pytest.mark.parametrize("family", [plain, residual])
+def test_convolutions_per_block_may_differ_by_block(family):
+    model = family.build((16, 16, 3), 2, n_conv_layers=2, filters=4, convs_per_block=(1, 2))
+    convs = [layer.name for layer in model.layers if layer.name.startswith("conv")]
+    assert convs == ["conv1_1", "conv2_1", "conv2_2"]
+    with pytest.raises(ValueError, match=r"convs_per_block must be positive integers; got \[1, 0\]"):
+        family.build((16, 16, 3), 2, n_conv_layers=2, convs_per_block=(1, 0))
+
+
 def test_residual_shortcuts_add_each_blocks_input():
     model = residual.build((8, 8, 3), 2, n_conv_layers=2, filters=(4, 4), residual=True)
     names = [layer.name for layer in model.layers]

@@ -39,7 +39,7 @@ classifier that names it); no training code changes.
 import random
 from numbers import Integral
 
-__all__ = ["filters_per_block", "head", "layer_seeds", "stem"]
+__all__ = ["per_block", "head", "layer_seeds", "stem"]
 
 
 def layer_seeds(seed):
@@ -101,15 +101,17 @@ def head(inputs, x, n_classes, dense_units, dropout, next_seed):
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def filters_per_block(filters, n_blocks):
-    """One filter count per block: an int for all, or a sequence padded with its last.
+def per_block(values, n_blocks, name="filters"):
+    """One value per block: an int for all, or a sequence padded with its last.
 
-    >>> filters_per_block((16, 32), 3), filters_per_block(8, 2)
+    ``name`` is the parameter's, for the error message.
+
+    >>> per_block((16, 32), 3), per_block(8, 2)
     ([16, 32, 32], [8, 8])
     """
-    if isinstance(filters, Integral):
-        return [int(filters)] * n_blocks
-    filters = [int(f) for f in filters]
-    if not filters or min(filters) < 1:
-        raise ValueError(f"filters must be positive integers; got {filters!r}.")
-    return (filters + [filters[-1]] * n_blocks)[:n_blocks]
+    if isinstance(values, Integral):
+        return [int(values)] * n_blocks
+    values = [int(v) for v in values]
+    if not values or min(values) < 1:
+        raise ValueError(f"{name} must be positive integers; got {values!r}.")
+    return (values + [values[-1]] * n_blocks)[:n_blocks]

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from skcatdog.networks import filters_per_block, head, layer_seeds, stem
+from skcatdog.networks import head, layer_seeds, per_block, stem
 
 __all__ = ["build", "parameter_constraints"]
 
@@ -16,7 +16,7 @@ parameter_constraints = {
     "n_conv_layers": [Interval(Integral, 1, None, closed="left")],
     "filters": [Interval(Integral, 1, None, closed="left"), "array-like"],
     "kernel_size": [Interval(Integral, 1, None, closed="left")],
-    "convs_per_block": [Interval(Integral, 1, None, closed="left")],
+    "convs_per_block": [Interval(Integral, 1, None, closed="left"), "array-like"],
     "batch_normalization": ["boolean"],
     "batch_norm_momentum": [Interval(Real, 0, 1, closed="neither")],
     "global_pooling": ["boolean"],
@@ -68,8 +68,9 @@ def build(
         last value).
     kernel_size : int, default=3
         Side of the square convolution kernels.
-    convs_per_block : int, default=1
-        Convolutions in each block before its pooling.
+    convs_per_block : int or sequence of int, default=1
+        Convolutions in each block before its pooling (one int for all
+        blocks, or one per block, as ``filters``).
     batch_normalization : bool, default=False
         Batch normalisation between each convolution and its ReLU.
     batch_norm_momentum : float, default=0.9
@@ -114,8 +115,10 @@ def build(
 
     inputs, x = stem(image_shape, augmentation_layers, 1.0 / 255)
     height, width = image_shape[0], image_shape[1]
-    for block, n_filters in enumerate(filters_per_block(filters, n_conv_layers), start=1):
-        for i in range(1, convs_per_block + 1):
+    blocks = zip(per_block(filters, n_conv_layers),
+                 per_block(convs_per_block, n_conv_layers, "convs_per_block"))
+    for block, (n_filters, n_convs) in enumerate(blocks, start=1):
+        for i in range(1, n_convs + 1):
             padding = "valid" if min(height, width) >= kernel_size else "same"
             name = f"conv{block}_{i}"
             if batch_normalization:

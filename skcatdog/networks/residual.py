@@ -12,7 +12,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from skcatdog.networks import filters_per_block, head, layer_seeds, stem
+from skcatdog.networks import head, layer_seeds, per_block, stem
 
 __all__ = ["build", "parameter_constraints"]
 
@@ -21,7 +21,7 @@ parameter_constraints = {
     "filters": [Interval(Integral, 1, None, closed="left"), "array-like"],
     "kernel_size": [Interval(Integral, 1, None, closed="left")],
     "stem_stride": [Interval(Integral, 1, None, closed="left")],
-    "convs_per_block": [Interval(Integral, 1, None, closed="left")],
+    "convs_per_block": [Interval(Integral, 1, None, closed="left"), "array-like"],
     "residual": ["boolean"],
     "batch_norm_momentum": [Interval(Real, 0, 1, closed="neither")],
     "dense_units": [Interval(Integral, 0, None, closed="left")],
@@ -77,8 +77,9 @@ def build(
         Stride of the first convolution. 2 halves the image at once: a
         128x128 image then costs what a 64x64 one costs with stride 1, while
         the first convolution still sees every pixel.
-    convs_per_block : int, default=2
-        Convolutions in each block.
+    convs_per_block : int or sequence of int, default=2
+        Convolutions in each block (one int for all blocks, or one per block,
+        as ``filters``: ``(1, 2)`` spends less on the largest maps).
     residual : bool, default=False
         Add a shortcut around each block.
     batch_norm_momentum : float, default=0.99
@@ -128,13 +129,15 @@ def build(
 
     inputs, x = stem(image_shape, augmentation_layers, 1.0 / 127.5, offset=-1.0)
     width = -(-min(image_shape[0], image_shape[1]) // stem_stride)
-    for block, n_filters in enumerate(filters_per_block(filters, n_conv_layers), start=1):
+    blocks = zip(per_block(filters, n_conv_layers),
+                 per_block(convs_per_block, n_conv_layers, "convs_per_block"))
+    for block, (n_filters, n_convs) in enumerate(blocks, start=1):
         block_input = x
-        for i in range(1, convs_per_block + 1):
+        for i in range(1, n_convs + 1):
             strides = stem_stride if block == 1 and i == 1 else 1
             x = conv(n_filters, kernel_size, f"conv{block}_{i}", strides)(x)
             x = batch_norm(f"bn{block}_{i}")(x)
-            if residual and i == convs_per_block:
+            if residual and i == n_convs:
                 shortcut = block_input
                 if block_input.shape[-1] != n_filters or (block == 1 and stem_stride > 1):
                     shortcut = conv(n_filters, 1, f"shortcut{block}",
