@@ -53,8 +53,9 @@ def build(filters, residual, bn_momentum, dropout, seed, stem_stride=1, convs=2,
             if not (residual and i == n_convs - 1):
                 x = layers.ReLU()(x)
         if residual:
-            shortcut = layers.Conv2D(n, 1, strides=stem_stride if block == 0 else 1,
-                                     use_bias=False)(shortcut)
+            if block == 0 and stem_stride > 1:  # a strided 1x1 convolution crashes oneDNN
+                shortcut = layers.AveragePooling2D(stem_stride, padding="same")(shortcut)
+            shortcut = layers.Conv2D(n, 1, use_bias=False)(shortcut)
             shortcut = layers.BatchNormalization(momentum=bn_momentum)(shortcut)
             x = layers.ReLU()(layers.Add()([x, shortcut]))
         x = layers.MaxPooling2D(2)(x)

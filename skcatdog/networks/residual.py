@@ -58,7 +58,8 @@ def build(
     With ``residual=True`` each block adds its input to its last
     normalised convolution before that convolution's ReLU (through a 1x1
     convolution and batch normalisation where the number of channels
-    changes), as ResNet's basic blocks do.
+    changes, after a ``stem_stride`` average pooling in the first block), as
+    ResNet's basic blocks do (ResNet-D's shortcut where it strides).
 
     Parameters
     ----------
@@ -98,7 +99,7 @@ def build(
     -------
     model : keras.Model
         Layers are named ``conv{block}_{i}``, ``bn{block}_{i}``,
-        ``relu{block}_{i}``, ``pool{block}`` (and ``shortcut{block}``,
+        ``relu{block}_{i}``, ``pool{block}`` (and ``shortcut_pool1``, ``shortcut{block}``,
         ``add{block}``), ``global_pool``, ``dense``, ``dropout`` and
         ``output``.
 
@@ -140,8 +141,14 @@ def build(
             if residual and i == n_convs:
                 shortcut = block_input
                 if block_input.shape[-1] != n_filters or (block == 1 and stem_stride > 1):
-                    shortcut = conv(n_filters, 1, f"shortcut{block}",
-                                    stem_stride if block == 1 else 1)(shortcut)
+                    if block == 1 and stem_stride > 1:
+                        # Average, then a 1x1 convolution (ResNet-D): every pixel
+                        # reaches the shortcut. A strided 1x1 convolution would drop
+                        # 3 of 4, and TensorFlow 2.21's oneDNN kernels corrupt the
+                        # heap training one on inputs of 96x96 and larger.
+                        shortcut = layers.AveragePooling2D(
+                            stem_stride, padding="same", name="shortcut_pool1")(shortcut)
+                    shortcut = conv(n_filters, 1, f"shortcut{block}")(shortcut)
                     shortcut = batch_norm(f"shortcut_bn{block}")(shortcut)
                 x = layers.Add(name=f"add{block}")([x, shortcut])
             x = layers.ReLU(name=f"relu{block}_{i}")(x)
