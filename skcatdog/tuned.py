@@ -38,13 +38,14 @@ class TunedCNNClassifier(CNNClassifier):
     """Same-padded convolution blocks with global pooling, trained as the tuned recipe.
 
     Images of :data:`TUNED_IMAGE_SIZE` (128x128 RGB) pass a first 3x3
-    convolution of stride 2, so the network works on 64x64 maps and pays for
-    them, while that convolution sees every pixel; then four blocks of two
-    3x3 "same" convolutions (32, 64, 128, 256 filters), each with batch
-    normalisation and a ReLU, and a 2x2 max-pooling; global average pooling,
-    dropout 0.3 and one sigmoid unit (the family
-    :mod:`skcatdog.networks.residual`). AdamW (weight decay 1e-4) with a 10%
-    linear warm-up to 3e-3 and a cosine decay to zero, 35 epochs in batches
+    convolution of 32 filters and stride 2, so the network works on 64x64
+    maps and pays for them, while that convolution sees every pixel; it is
+    the first of four blocks, the others two 3x3 "same" convolutions (64,
+    128, 256 filters), each convolution with batch normalisation and a ReLU,
+    each block ending in a 2x2 max-pooling; global average pooling, dropout
+    0.3 and one sigmoid unit (the family :mod:`skcatdog.networks.residual`).
+    AdamW (weight decay 1e-4) with a 10% linear warm-up to 3e-3 and a cosine
+    decay to zero, 48 epochs in batches
     of 64, label smoothing 0.1; flip, rotation, zoom and shift augmentation
     while training; bfloat16 mixed precision on CPUs that compute it
     natively; the best validation epoch's weights; predictions averaged over
@@ -72,6 +73,7 @@ class TunedCNNClassifier(CNNClassifier):
     network = residual
     defaults = {
         "stem_stride": 2,
+        "convs_per_block": (1, 2, 2, 2),
         "dtype_policy": "auto",
         "optimizer": "adamw",
         "weight_decay": 1e-4,
@@ -79,7 +81,7 @@ class TunedCNNClassifier(CNNClassifier):
         "lr_schedule": "cosine",
         "warmup_fraction": 0.1,
         "label_smoothing": 0.1,
-        "epochs": 35,
+        "epochs": 48,
         "batch_size": 64,
         "augmentation": "tuned",
         "test_time_flip": True,

@@ -15,7 +15,7 @@ def test_tuned_defaults_clone_and_build():
     fitted = TunedCNNClassifier(epochs=1, batch_norm_momentum=0.8, random_state=0).fit(X, y)
     layers = fitted.model_.layers
     momenta = [layer.momentum for layer in layers if hasattr(layer, "moving_variance")]
-    assert len(momenta) == 8 and set(momenta) == {0.8}
+    assert len(momenta) == 7 and set(momenta) == {0.8}  # 1 + 2 + 2 + 2 convolutions
     names = {layer.name for layer in layers}
     assert "random_affine" in names
     assert {"global_pool", "dropout"} <= names and not {"flatten", "dense"} & names
