@@ -847,12 +847,11 @@ def _add_training(parser):
                              "(benchmarks/RESULTS.md) (default: deep)")
     parser.add_argument("--image-size", type=_image_size, default=None, metavar="N|HxW",
                         help="images are resized to N x N (or H x W) pixels, at most "
-                             f"{MAX_IMAGE_SIDE} a side (default 50; 64 for --model tuned)")
+                             f"{MAX_IMAGE_SIDE} a side (default 50; 128 for --model tuned)")
     parser.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                         help="passes over the training images (default: the model's, 17 "
-                             "for simple and deep, 46 for tuned); simple and deep keep the "
-                             "weights of the epoch with the best validation accuracy, tuned "
-                             "keeps the last epoch's")
+                             "for simple and deep, 48 for tuned); each keeps the weights of "
+                             "the epoch with the best validation accuracy")
     parser.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                         help="images per gradient step (default: the model's, 32 for "
                              "simple and deep)")

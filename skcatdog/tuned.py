@@ -1,4 +1,4 @@
-"""``TunedCNNClassifier``: the best network we could train from scratch in 15 CPU minutes.
+"""``TunedCNNClassifier``: the best network we could train from scratch in a Keras recipe's time.
 
 The residual family (:mod:`skcatdog.networks.residual`) with the training that
 ``benchmarks/bench_recipe.py`` and ``benchmarks/bench_tuned.py`` measured

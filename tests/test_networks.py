@@ -60,7 +60,7 @@ def test_convolutions_per_block_may_differ_by_block(family):
     model = family.build((16, 16, 3), 2, n_conv_layers=2, filters=4, convs_per_block=(1, 2))
     convs = [layer.name for layer in model.layers if layer.name.startswith("conv")]
     assert convs == ["conv1_1", "conv2_1", "conv2_2"]
-    with pytest.raises(ValueError, match=r"convs_per_block must be positive integers; got \[1, 0\]"):
+    with pytest.raises(ValueError, match=r"convs_per_block must be positive .* got \[1, 0\]"):
         family.build((16, 16, 3), 2, n_conv_layers=2, convs_per_block=(1, 0))
 
 
