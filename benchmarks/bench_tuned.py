@@ -172,8 +172,9 @@ def cmd_plot(args):
         points["plain Keras recipe (anchor)"] = list(zip(t.tolist(), a.tolist()))
         ax.scatter(t, a, marker="x", s=40, color="black",
                    label=f"plain Keras recipe, 64x64 (the budget): mean {a.mean():.3f}")
-        for budget in t:
-            ax.axvline(budget, color="red", lw=0.6, ls="--")
+    for i, run in enumerate(r for r in tuned["runs"] if "budget_s" in r):
+        ax.axvline(run["budget_s"] / 60, color="red", lw=0.6, ls="--",
+                   label=None if i else "budget: the plain Keras recipe's 30 epochs, same run")
     for name, acc in P.NOTEBOOK_ACCURACY.items():
         ax.axhline(acc, color="grey", lw=0.8, ls=":")
         ax.annotate(f"notebook {name} {acc:.2f}", (0, acc), xytext=(2, 2),

@@ -443,7 +443,7 @@ def _receptive_field_geometry(model, layer_name):
     if "/" in layer_name:  # inside a nested model: stretch
         return None
     start, jump = np.zeros(2), np.ones(2)
-    for layer in model.layers:
+    for layer in _main_path(model.get_layer(layer_name)):
         if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D, layers.AveragePooling2D)):
             if isinstance(layer, layers.Conv2D):
                 if tuple(layer.dilation_rate) != (1, 1):
@@ -462,11 +462,28 @@ def _receptive_field_geometry(model, layer_name):
                 jump[axis] *= s
         elif not isinstance(layer, (layers.InputLayer, layers.Rescaling, layers.ReLU,
                                     layers.BatchNormalization, layers.Activation,
-                                    layers.Dropout)) and not layer.name.startswith("random_"):
+                                    layers.Dropout, layers.Add)) and not layer.name.startswith(
+                                        "random_"):
             return None
         if layer.name == layer_name:
             return start, jump
     return None
+
+
+def _main_path(layer):
+    """The layers from the input to ``layer``, through the first input of each merge.
+
+    A residual block's shortcut branch sits beside its convolutions in
+    ``model.layers``; the geometry of the map follows the main branch.
+    """
+    from keras import layers
+
+    path = [layer]
+    while not isinstance(layer, layers.InputLayer):
+        tensor = layer.input[0] if isinstance(layer.input, (list, tuple)) else layer.input
+        layer = tensor._keras_history.operation
+        path.append(layer)
+    return path[::-1]
 
 
 def _interpolation_matrix(n_out, n_in, start, jump):

@@ -277,9 +277,16 @@ def test_inspection_on_the_residual_family(toy_images):
     clf = TunedCNNClassifier(epochs=1, filters=4, n_conv_layers=2, residual=True,
                              random_state=0).fit(X, y)
     maps = feature_maps(clf, X[0])
-    assert list(maps) == ["relu1_1", "relu1_2", "pool1", "relu2_1", "relu2_2", "pool2"]
+    # The tuned network's first block is its strided convolution alone; the
+    # shortcut's average pooling of the image is a map too.
+    assert list(maps) == ["shortcut_pool1", "relu1_1", "pool1", "relu2_1", "relu2_2", "pool2"]
     # "same" padding: 16 -> 8 by the stride-2 first convolution -> 4 after one pooling
     assert maps["relu2_2"].shape == (4, 4, 4)
     heat = grad_cam(clf, X[:2])
     np.testing.assert_allclose(heat, grad_cam(clf, X[:2], layer="relu2_2"))
+    # The heat is placed along the convolutions, not the shortcuts beside them.
+    from skcatdog.inspection import _receptive_field_geometry
+
+    start, jump = _receptive_field_geometry(clf.model_, "relu2_2")
+    np.testing.assert_array_equal(jump, [4, 4])
     assert saliency_map(clf, X[:2]).shape == (2, 16, 16)
