@@ -234,17 +234,16 @@ class CNNClassifier(KerasClassifier):
     model = None
     build_fn = None
     metrics = None
+    validation_batch_size = None
+    validation_split = 0.0
+    shuffle = True
+    run_eagerly = False
 
     @property
     def loss(self):
         # scikeras' target encoder reads this name: one-hot targets for more
         # than two classes when they are smoothed, ordinal ones otherwise.
         return "categorical_crossentropy" if self.label_smoothing else None
-
-    validation_batch_size = None
-    validation_split = 0.0
-    shuffle = True
-    run_eagerly = False
 
     _training_constraints = {
         "optimizer": [str, HasMethods(["apply_gradients"]), type],
@@ -342,10 +341,11 @@ class CNNClassifier(KerasClassifier):
             )
         import keras
 
-        loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
-        if self.label_smoothing and n_classes == 2:
+        if not self.label_smoothing:
+            loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+        elif n_classes == 2:
             loss = keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing)
-        elif self.label_smoothing:
+        else:
             loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
         options = {"learning_rate": self._learning_rate(n_samples)}
         if self.weight_decay is not None:

@@ -140,14 +140,15 @@ def build(
             x = batch_norm(f"bn{block}_{i}")(x)
             if residual and i == n_convs:
                 shortcut = block_input
-                if block_input.shape[-1] != n_filters or (block == 1 and stem_stride > 1):
-                    if block == 1 and stem_stride > 1:
-                        # Average, then a 1x1 convolution (ResNet-D): every pixel
-                        # reaches the shortcut. A strided 1x1 convolution would drop
-                        # 3 of 4, and TensorFlow 2.21's oneDNN kernels corrupt the
-                        # heap training one on inputs of 96x96 and larger.
-                        shortcut = layers.AveragePooling2D(
-                            stem_stride, padding="same", name="shortcut_pool1")(shortcut)
+                strided = block == 1 and stem_stride > 1
+                if strided:
+                    # Average, then a 1x1 convolution (ResNet-D): every pixel
+                    # reaches the shortcut. A strided 1x1 convolution would skip
+                    # most of them, and TensorFlow 2.21's oneDNN kernels corrupt
+                    # the heap training one on inputs of 96x96 and larger.
+                    shortcut = layers.AveragePooling2D(
+                        stem_stride, padding="same", name="shortcut_pool1")(shortcut)
+                if strided or block_input.shape[-1] != n_filters:
                     shortcut = conv(n_filters, 1, f"shortcut{block}")(shortcut)
                     shortcut = batch_norm(f"shortcut_bn{block}")(shortcut)
                 x = layers.Add(name=f"add{block}")([x, shortcut])
