@@ -469,6 +469,27 @@ def _evaluate_into(folder, clf, X_test, y_test, title, extra, progress):
     return document
 
 
+def _compared(document):
+    """The result line's comparison with the majority class; a loud warning when not beaten.
+
+    A network that learned nothing still prints an accuracy, e.g. 0.492 with
+    every photo called "cat", which reads like a result: hence the warning
+    with the counts and what to try, on stderr, after every fit or evaluation.
+    """
+    from skcatdog._baseline import BaselineComparison
+
+    comparison = BaselineComparison(**document["baseline"])
+    lines = comparison.warning()
+    if lines:
+        _err(f"WARNING: {lines[0]}")
+        for line in lines[1:]:
+            print(f"  {line}", file=sys.stderr, flush=True)
+    if comparison.beats_baseline is None:
+        return "one class only, no baseline to compare"
+    verdict = "above" if comparison.beats_baseline else "NOT above"
+    return f"{verdict} the majority-class baseline {comparison.baseline_accuracy:.3f}"
+
+
 # -- commands ----------------------------------------------------------------------
 
 
@@ -620,8 +641,8 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
 def _cmd_train(args):
     document = _train_run(args, args.data_dir, args.out,
                           title=f"skcatdog: {_shown(args.data_dir)}")
-    print(f"test accuracy: {document['accuracy']:.3f} on {document['n_test']} images; "
-          f"run folder: {_shown(args.out)}")
+    print(f"test accuracy: {document['accuracy']:.3f} on {document['n_test']} images, "
+          f"{_compared(document)}; run folder: {_shown(args.out)}")
     return 0
 
 
@@ -642,7 +663,7 @@ def _cmd_demo(args):
                           data_name="the demo photos' folder")
     seconds = time.perf_counter() - start
     print(f"demo: {args.model} CNN, test accuracy "
-          f"{document['accuracy']:.3f} on {document['n_test']} images "
+          f"{document['accuracy']:.3f} on {document['n_test']} images, {_compared(document)} "
           f"({seconds:.0f} s); report: {_shown(Path(args.out) / 'report.html')}")
     return 0
 
@@ -729,7 +750,7 @@ def _cmd_evaluate(args):
     with run as folder:
         document = _evaluate_into(folder, rest, X, y, f"skcatdog: {_shown(args.data_dir)}",
                                   extra, not args.quiet)
-    print(f"accuracy: {document['accuracy']:.3f} on {len(y)} images; "
+    print(f"accuracy: {document['accuracy']:.3f} on {len(y)} images, {_compared(document)}; "
           f"folder: {_shown(args.out)}")
     return 0
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from skcatdog._atomic import atomic_write_bytes, atomic_write_text
+from skcatdog._baseline import SUGGESTION, compare_with_baseline
 
 __all__ = ["compute_metrics", "write_report"]
 
@@ -68,6 +69,7 @@ def _metrics_from_proba(classes, y_true, proba):
         }
         for c, p, r, f, s in zip(classes, precision, recall, f1, support)
     }
+    metrics["baseline"] = compare_with_baseline(y_true, y_pred, proba)._asdict()
     return metrics
 
 
@@ -99,7 +101,10 @@ def compute_metrics(estimator, X_test, y_test):
         ``average_precision``; ``confusion_matrix`` as ``{"labels": [...],
         "matrix": [[...], ...]}`` (rows true, columns predicted, in the order
         of ``classes_``); ``per_class``: label to ``precision``, ``recall``,
-        ``f1`` and ``support``.
+        ``f1`` and ``support``; ``baseline``: the comparison with always
+        answering the most common class (``baseline_accuracy``, ``margin``,
+        ``beats_baseline``, ``class_counts``, ``constant_prediction``,
+        ``proba_std``, ``learned_nothing``, ...), what the report's first box shows.
 
     Examples
     --------
@@ -133,6 +138,10 @@ figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1p
 figcaption { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 .row { display: flex; flex-wrap: wrap; gap: 1em; } .row figure { flex: 1 1 400px; }
+.baseline { border: 1px solid #ccc; border-left: 6px solid #2a7; padding: 0.5em 1em;
+            margin: 1em 0; background: #f6fbf8; }
+.baseline.warning { border-color: #c00; background: #fff0f0; }
+.baseline.warning strong { color: #b00; }
 """
 
 
@@ -150,7 +159,7 @@ def _flatten(metrics, prefix=""):
     """Scalar entries as ``(dotted key, value)`` rows; the tables are drawn elsewhere."""
     rows = []
     for key, value in metrics.items():
-        if not prefix and key in ("confusion_matrix", "per_class"):
+        if not prefix and key in ("confusion_matrix", "per_class", "baseline"):
             continue
         name = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -189,6 +198,21 @@ def _metrics_html(metrics):
     return "\n".join(parts)
 
 
+def _baseline_html(comparison):
+    """The box comparing with the majority class: red, with the reasons, when it is not beaten."""
+    e = html.escape
+    summary = comparison.summary()
+    summary = f"<p>{e(summary[0].upper() + summary[1:])}.</p>"
+    problem = comparison.problem()
+    if problem is None:
+        return f'<div class="baseline">{summary}</div>'
+    nothing = comparison.nothing_learned()
+    flag = (f'<p class="learned-nothing"><strong>Learned nothing:</strong> {e(nothing)}.</p>'
+            if nothing else "")
+    return (f'<div class="baseline warning"><p><strong>Warning:</strong> {e(problem)}</p>'
+            f"{flag}{summary}<p>{e(SUGGESTION)}</p></div>")
+
+
 def _png_bytes(fig):
     # No "Software" tag: it would carry matplotlib's web address into the report.
     buffer = io.BytesIO()
@@ -219,7 +243,10 @@ def write_report(
 ):
     """Evaluate a fitted CNN on test images and write a self-contained HTML report.
 
-    ``out_dir/report.html`` holds a metrics table, the training curves, the
+    ``out_dir/report.html`` opens with a box comparing the accuracy with the
+    majority-class baseline (red when the model does no better, flagging one
+    that predicts a single class or near-constant probabilities: it learned
+    nothing), then holds a metrics table, the training curves, the
     ROC and precision-recall curves (two classes), the confusion matrix, the
     feature maps of one test photo, gradient / SmoothGrad / Grad-CAM saliency
     for ``n_examples`` test photos (classes in turn) and the most confident
@@ -314,6 +341,8 @@ def write_report(
     proba = _predict_proba(clf, images, len(images))
     if metrics is None:
         metrics = _metrics_from_proba(classes, y_test, proba)
+    # From the predictions, not ``metrics``: a caller's own dict may lack it.
+    comparison = compare_with_baseline(y_test, classes[np.argmax(proba, axis=1)], proba)
     name = type(clf).__name__
 
     figures = []  # (file name, heading, caption, Figure)
@@ -379,6 +408,7 @@ def write_report(
     body = [f"<h1>{e(title)}</h1>",
             f"<p>{e(name)} on {len(y_test)} test images of shape "
             f"{e(str(tuple(clf.image_shape_)))}; classes {e(', '.join(map(str, classes)))}.</p>",
+            _baseline_html(comparison),
             "<h2>Metrics</h2>", _metrics_html(metrics),
             "<details><summary>Estimator</summary><pre>" + e(repr(estimator)) + "</pre></details>"]
     for file_name, heading, caption, fig in figures:

@@ -735,3 +735,103 @@ def test_tuned_model_takes_its_own_defaults(data_dir, tmp_path, capsys):
     assert parameters["batch_size"] == defaults["batch_size"]
     assert parameters["augmentation"] == repr(defaults["augmentation"])
     assert parameters["validation_size"] == 4
+
+
+# -- the majority-class baseline ------------------------------------------------------
+
+
+def _answering(answers, truth=None):
+    """A ``predict_proba`` that says cat for every photo, or the truth (by pixels)."""
+
+    def predict_proba(self, X):
+        if answers == "cat":
+            p_dog = np.full(len(X), 0.2)
+        else:
+            p_dog = np.array([0.9 if truth[_key(x)] == "dog" else 0.1 for x in X])
+        return np.column_stack([1 - p_dog, p_dog])
+
+    return predict_proba
+
+
+def _key(x):
+    # The CLI's uint8 rows and the report's float32 (h, w, c) images, as the same bytes.
+    return np.asarray(x, dtype=np.float32).ravel().tobytes()
+
+
+def test_compared_line_and_warning(capsys):
+    from skcatdog._baseline import compare_with_baseline
+    from skcatdog.cli import _compared
+
+    y = ["cat", "dog"] * 20
+    good = {"baseline": compare_with_baseline(y, y)._asdict()}
+    assert _compared(good) == "above the majority-class baseline 0.500"
+    assert capsys.readouterr().err == ""
+    lazy = {"baseline": compare_with_baseline(y, ["cat"] * 40, [[0.8, 0.2]] * 40)._asdict()}
+    assert _compared(lazy) == "NOT above the majority-class baseline 0.500"
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == ("skcatdog: WARNING: the model does no better than always answering "
+                        "the majority class, cat.")
+    assert lines[1].startswith("  Accuracy 0.500 against 0.500 for always answering cat "
+                               "(cat: 20, dog: 20)")
+    assert lines[2] == "  It learned nothing: it answers cat for every image."
+    assert "a pretrained backbone (--model pretrained)" in lines[3]
+    one = {"baseline": compare_with_baseline(["cat"] * 3, ["cat"] * 3)._asdict()}
+    assert _compared(one) == "one class only, no baseline to compare"
+    assert capsys.readouterr().err == ""
+
+
+def test_train_warns_when_the_model_learned_nothing(data_dir, tmp_path, monkeypatch, capsys):
+    from skcatdog import DeepCNNClassifier
+
+    # Forced, not hoped for: whatever the fit learns, every test photo is called "cat".
+    monkeypatch.setattr(DeepCNNClassifier, "predict_proba", _answering("cat"))
+    out = tmp_path / "run"
+    assert main(["train", str(data_dir), "--out", str(out), *TRAIN, "--epochs", "1",
+                 "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert ("test accuracy: 0.500 on 8 images, NOT above the majority-class baseline 0.500; "
+            "run folder:") in captured.out
+    assert ("skcatdog: WARNING: the model does no better than always answering the majority "
+            "class, cat.") in captured.err
+    assert "(cat: 4, dog: 4)" in captured.err
+    assert "It learned nothing: it answers cat for every image." in captured.err
+    assert "--model pretrained" in captured.err
+    baseline = json.loads((out / "metrics.json").read_text())["baseline"]
+    assert baseline["class_counts"] == {"cat": 4, "dog": 4}
+    assert baseline["beats_baseline"] is False and baseline["learned_nothing"] is True
+    assert baseline["constant_prediction"] == "cat"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<div class="baseline warning">' in page and "Learned nothing:" in page
+
+
+@pytest.mark.parametrize("answers", ["cat", "truth"])
+def test_evaluate_compares_with_the_baseline(trained, data_dir, tmp_path, monkeypatch, capsys,
+                                             answers):
+    from skcatdog import DeepCNNClassifier
+    from skcatdog.cli import _labelled_pixels
+    from skcatdog.persistence import load_model
+
+    loader = load_model(trained[0] / "model.skcatdog")[0]
+    _, X, y, _ = _labelled_pixels(str(data_dir), loader, False)
+    truth = {_key(x): label for x, label in zip(X, y)}
+    monkeypatch.setattr(DeepCNNClassifier, "predict_proba", _answering(answers, truth))
+    capsys.readouterr()
+    out = tmp_path / "eval"
+    assert main(["evaluate", str(trained[0]), str(data_dir), "--out", str(out), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    baseline = json.loads((out / "metrics.json").read_text())["baseline"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert baseline["class_counts"] == {"cat": 20, "dog": 20}
+    if answers == "cat":
+        assert ("accuracy: 0.500 on 40 images, NOT above the majority-class baseline 0.500"
+                in captured.out)
+        assert "skcatdog: WARNING: the model does no better" in captured.err
+        assert "It learned nothing" in captured.err
+        assert baseline["learned_nothing"] is True
+        assert '<div class="baseline warning">' in page
+    else:
+        assert ("accuracy: 1.000 on 40 images, above the majority-class baseline 0.500"
+                in captured.out)
+        assert "WARNING" not in captured.err
+        assert baseline["beats_baseline"] is True and baseline["learned_nothing"] is False
+        assert '<div class="baseline">' in page and "baseline warning" not in page

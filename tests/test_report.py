@@ -45,6 +45,10 @@ def test_compute_metrics_matches_sklearn(shapes_clf, shapes_data):
     dog = metrics["per_class"]["dog"]
     assert dog["support"] == int((y == "dog").sum())
     assert dog["recall"] == pytest.approx(np.mean(y_pred[y == "dog"] == "dog"))
+    baseline = metrics["baseline"]
+    assert baseline["class_counts"] == {"cat": int((y == "cat").sum()), "dog": dog["support"]}
+    assert baseline["accuracy"] == metrics["accuracy"]
+    assert baseline["beats_baseline"] is True and baseline["learned_nothing"] is False
 
 
 def test_compute_metrics_one_class_and_one_sample(shapes_clf, shapes_data):
@@ -82,6 +86,41 @@ def test_write_report_self_contained(shapes_clf, shapes_data, tmp_path):
     assert "Cats &lt;&amp;&gt; dogs" in page  # escaped
     assert "timings.fit_seconds" in page and "12.5" in page
     assert f"{metrics['accuracy']:.4g}" in page
+    # A model that learned the shapes: the baseline box, not red, no flag.
+    assert '<div class="baseline">' in page and ": beaten." in page
+    assert "baseline warning" not in page and "Learned nothing" not in page
+
+
+def _metrics_in(page):
+    script = re.search(r'<script type="application/json" id="metrics">(.*?)</script>', page, re.S)
+    return json.loads(script.group(1))  # "<\/" is JSON for "</"
+
+
+@pytest.mark.parametrize("p_dog, reason", [
+    (lambda n: np.full(n, 0.4), "it answers cat for every image"),
+    # cat, cat, dog, dog, ...: half right on the interleaved labels, both classes predicted
+    (lambda n: 0.499 + 0.002 * (np.arange(n) // 2 % 2), "its probabilities vary by 0.0010"),
+])
+def test_write_report_flags_a_model_that_learned_nothing(fitted_deep, toy_images, tmp_path,
+                                                         monkeypatch, p_dog, reason):
+    # Forced, not hoped for: predict_proba gives the same answer, or almost, for every photo.
+    X, y = toy_images
+
+    def predict_proba(self, X):
+        p = p_dog(len(X))
+        return np.column_stack([1 - p, p])
+
+    monkeypatch.setattr(type(fitted_deep), "predict_proba", predict_proba)
+    page = write_report(fitted_deep, X[:20], y[:20], tmp_path, n_examples=0).read_text(
+        encoding="utf-8")
+    box = page.index('<div class="baseline warning">')
+    assert box < page.index("<h2>Metrics</h2>")  # near the top, before the numbers
+    assert "does no better than always answering the majority class, cat." in page
+    assert f"<strong>Learned nothing:</strong> {reason}" in page
+    assert "cat: 10, dog: 10" in page and "--model pretrained" in page
+    baseline = _metrics_in(page)["baseline"]
+    assert baseline["beats_baseline"] is False and baseline["learned_nothing"] is True
+    assert baseline["baseline_accuracy"] == 0.5
 
 
 def test_write_report_pipeline_of_files(shapes_clf, shapes_data, tmp_path):
