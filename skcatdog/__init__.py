@@ -20,6 +20,8 @@ _LAZY = {
     "SimpleCNNClassifier": "skcatdog.models",
     "DeepCNNClassifier": "skcatdog.models",
     "TunedCNNClassifier": "skcatdog.tuned",
+    "PretrainedCNNClassifier": "skcatdog.pretrained",
+    "PretrainedFeatures": "skcatdog.features",
     "TrainingHistoryDisplay": "skcatdog.plotting",
     "FeatureMapsDisplay": "skcatdog.plotting",
     "SaliencyDisplay": "skcatdog.plotting",

