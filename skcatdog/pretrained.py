@@ -39,9 +39,11 @@ class PretrainedCNNClassifier(CNNClassifier):
     access; any ``keras.applications`` network; or a local weights file)
     already tells fur from background. The head (global average pooling,
     dropout and the output) is trained for ``epochs`` on the frozen backbone,
-    with Adam at ``learning_rate``; with ``fine_tune_epochs``, the backbone
-    is then unfrozen (its batch normalisation keeps ImageNet's statistics)
-    and the whole network trained that many more epochs at
+    with Adam at ``learning_rate`` (0.01: the head is one layer on fixed
+    features, and a few hundred photos give it few steps); with
+    ``fine_tune_epochs``, the backbone is then unfrozen (its batch
+    normalisation keeps ImageNet's statistics) and the whole network trained
+    that many more epochs at
     ``fine_tune_learning_rate``. Each phase keeps the weights of its best
     validation epoch (the lowest validation loss: see ``best_epoch_metric``);
     predictions average each image and its mirror image.
@@ -67,7 +69,7 @@ class PretrainedCNNClassifier(CNNClassifier):
 
     network = pretrained
     defaults = {
-        "learning_rate": 1e-3,
+        "learning_rate": 1e-2,
         "epochs": 10,
         "batch_size": 32,
         "augmentation": "pretrained",

@@ -383,3 +383,24 @@ def test_inspection_reaches_into_the_backbone(fine_tuned):
     assert heat.shape[0] == 2 and np.isfinite(heat).all()
     maps = feature_maps(tuned, X[:1])
     assert any("/" in name for name in maps)  # layers inside the nested backbone
+
+
+def test_a_pretrained_classifier_streams_from_paths(tmp_path):
+    from PIL import Image
+
+    from skcatdog import ImageLoader
+    from skcatdog.pretrained import PretrainedCNNClassifier
+
+    paths, labels = [], []
+    for i in range(12):
+        label = ["cat", "dog"][i % 2]
+        path = tmp_path / f"{label}.{i}.png"
+        Image.new("RGB", (36, 40), (220, 30 + 9 * i, 40) if label == "cat" else (10, 20, 5 * i)
+                  ).save(path)
+        paths.append(str(path))
+        labels.append(label)
+    clf = PretrainedCNNClassifier(backbone="MobileNetV2", weights=None, epochs=1,
+                                  loader=ImageLoader(image_size=(32, 32)), random_state=0)
+    clf.fit(np.array(paths), np.array(labels))
+    assert clf.image_shape_ == (32, 32, 3)
+    assert clf.predict_proba(np.array(paths[:3])).shape == (3, 2)
