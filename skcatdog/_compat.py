@@ -26,6 +26,7 @@ from scikeras._utils import (
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
 from scipy.sparse import issparse
+from sklearn import config_context
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -92,22 +93,31 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     _type_of_target = _ScikerasClassifier._type_of_target
     target_encoder = _ScikerasClassifier.target_encoder
 
+    # scikeras encodes X and y with scikit-learn transformers, which follow
+    # set_config(transform_output="pandas") and hand it DataFrames it then
+    # indexes by position: its encoders always give arrays here.
+
     def predict_proba(self, X, **kwargs):
-        proba = _ScikerasClassifier.predict_proba(self, X, **kwargs)
+        with config_context(transform_output="default"):
+            proba = _ScikerasClassifier.predict_proba(self, X, **kwargs)
         # scikeras squeezes a single sample's (1, n_classes) to (n_classes,).
         return np.reshape(proba, (-1, len(self.classes_)))
+
+    def predict(self, X, **kwargs):
+        with config_context(transform_output="default"):
+            return super().predict(X, **kwargs)
 
     def fit(self, X, y, sample_weight=None, **kwargs):
         self.classes_ = None
         if self.class_weight is not None:
             weights = compute_sample_weight(class_weight=self.class_weight, y=y)
             sample_weight = weights if sample_weight is None else sample_weight * weights
-        with _restored_op_determinism():
+        with _restored_op_determinism(), config_context(transform_output="default"):
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
-        with _restored_op_determinism():
+        with _restored_op_determinism(), config_context(transform_output="default"):
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
 
     # -- the door: scikeras' private hooks hand over to ours ------------------

@@ -111,7 +111,8 @@ class PretrainedFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     weights : "imagenet", path or None, default="imagenet"
         Where the weights come from: see :mod:`skcatdog.backbones` (the
         ``skcatdog[pretrained]`` extra for EfficientNet-Lite0 offline, Keras'
-        download for the others, or a local weights file).
+        download for the others, or a local weights file). ``None`` draws
+        random weights once per process: for tests only.
     image_shape : tuple of int, default=None
         ``(height, width, 3)`` when ``X`` holds flat rows that are not square
         RGB images; ``None`` infers it. The backbones were trained on
@@ -168,12 +169,6 @@ class PretrainedFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.batch_size = batch_size
         self.cache = cache
         self.data_home = data_home
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.requires_fit = True
-        return tags
 
     def _check_X(self, X, reset):
         """``X`` as validated flat rows, and 4-D ``X``'s image shape (else None)."""

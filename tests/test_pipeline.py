@@ -100,3 +100,18 @@ def test_notebook_protocol_on_real_photos(real_photos_6k):
     accuracy = pipe.score(p_test, y_test)
     print(f"deep CNN, notebook protocol: test accuracy {accuracy:.3f}")
     assert accuracy >= 0.75
+
+
+def test_the_pipeline_under_pandas_output(dataset):
+    """``set_config(transform_output="pandas")``, set by many notebooks, changes nothing."""
+    import sklearn
+
+    paths, labels = dataset
+    expected = _pipe(epochs=1).fit(paths, labels).predict_proba(paths[:5])
+    with sklearn.config_context(transform_output="pandas"):
+        pipe = _pipe(epochs=1).fit(paths, labels)
+        proba, predicted = pipe.predict_proba(paths[:5]), pipe.predict(paths[:5])
+        score = pipe.score(paths, labels)
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+    assert list(predicted) == list(pipe.classes_[proba.argmax(axis=1)])
+    assert 0 <= score <= 1
