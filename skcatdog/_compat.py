@@ -23,6 +23,7 @@ from scikeras._utils import (
     try_to_convert_strings_to_classes,
     unflatten_params,
 )
+from scikeras._saving_utils import pack_keras_model, unpack_keras_model
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
 from scipy.sparse import issparse
@@ -32,10 +33,22 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-__all__ = ["KerasClassifier", "SEED_ATTRIBUTE"]
+__all__ = ["KerasClassifier", "SEED_ATTRIBUTE", "keras_model_bytes", "keras_model_from_bytes"]
 
 #: The fitted attribute holding the integer seed scikeras drew for a fit.
 SEED_ATTRIBUTE = "_random_state"
+
+def keras_model_bytes(model):
+    """``model`` as the ``.keras`` archive bytes scikeras pickles it as (uint8 array)."""
+    _, (data,) = pack_keras_model(model)
+    return np.asarray(data, dtype=np.uint8)
+
+
+def keras_model_from_bytes(data):
+    """The model of :func:`keras_model_bytes`; Keras' safe mode (its default there)
+    builds only registered layers and runs no code from the archive."""
+    return unpack_keras_model(np.asarray(data, dtype=np.uint8).tobytes())
+
 
 # scikit-learn >= 1.6 ignores ``_more_tags``; scikeras defines it on BaseWrapper
 # without ``__sklearn_tags__``, which scikit-learn's checks reject for every

@@ -39,7 +39,7 @@ from skcatdog import (
     _keras_layers,  # noqa: F401  (registers our saveable layers)
     streaming,
 )
-from skcatdog._compat import KerasClassifier
+from skcatdog._compat import KerasClassifier, keras_model_bytes, keras_model_from_bytes
 from skcatdog._images import infer_image_shape
 from skcatdog.callbacks import BestWeights
 from skcatdog.parallel import limit_tf_threads
@@ -170,6 +170,11 @@ _ATTRIBUTES_DOC = """
     dtype_policy_ : str
         The dtype policy the network was built with.
 """
+
+#: Fitted attributes a pickled classifier rebuilds rather than stores: the
+#: network travels as ``.keras`` bytes.
+_REBUILT_WHEN_LOADED = ("model_", "target_encoder_", "feature_encoder_", "_fit_callbacks",
+                        "_predict_callbacks")
 
 #: Builder keywords that the training supplies rather than the user.
 _SUPPLIED = ("image_shape", "n_classes", "augmentation_layers", "seed")
@@ -589,7 +594,19 @@ class CNNClassifier(KerasClassifier):
     def __getstate__(self):
         import skcatdog
 
-        return {**super().__getstate__(), "_skcatdog_version": skcatdog.__version__}
+        state = {**super().__getstate__(), "_skcatdog_version": skcatdog.__version__}
+        if "model_" in state:
+            # Plain data only, so that skops (which walks the state, and recurses
+            # forever through a Keras model) reads it as well as pickle: the
+            # network as its .keras bytes; scikeras' encoders and callbacks are
+            # rebuilt from the other fitted attributes when loading.
+            state["_keras_model"] = keras_model_bytes(state["model_"])
+            for name in ("X_dtype_", "y_dtype_"):  # numpy.dtype is not plain data to skops
+                if name in state:
+                    state[name] = np.dtype(state[name]).str
+            for name in _REBUILT_WHEN_LOADED:
+                state.pop(name, None)
+        return state
 
     def __setstate__(self, state):
         from skcatdog.persistence import _older
@@ -603,9 +620,15 @@ class CNNClassifier(KerasClassifier):
                 f"changed in skcatdog {changed}, so it cannot be loaded. Train it again "
                 "with this version."
             )
+        keras_model = state.pop("_keras_model", None)
         # Parameters added since the pickle was written take the values that
         # train as its release did.
         super().__setstate__({**self._defaults, **self._neutral_defaults, **state})
+        if keras_model is not None:
+            for name in ("X_dtype_", "y_dtype_"):
+                if name in state:
+                    setattr(self, name, np.dtype(state[name]))
+            self._restore_fitted(keras_model_from_bytes(keras_model))
 
     def __repr__(self):
         # scikit-learn's repr (only non-default parameters), not scikeras' one

@@ -999,3 +999,31 @@ def test_release_0_1_files_of_the_tuned_network_are_refused_naming_the_version()
         load_model(OLD / "tuned-0.1.0.skcatdog")
     with pytest.raises(TypeError, match=r"pickled by skcatdog 0\.1\.0; its network changed"):
         joblib.load(OLD / "tuned-0.1.0.joblib")
+
+
+def test_skops_round_trips_a_fitted_pipeline(fitted_pipeline, demo_files):
+    """skops (MLflow 3's default format) reads the state as plain data: the network
+    travels as its .keras bytes, and only our own classes need trusting."""
+    sio = pytest.importorskip("skops.io")
+
+    data = sio.dumps(fitted_pipeline)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert sorted(untrusted) == ["skcatdog.augmentation.ImageAugmenter",
+                                 "skcatdog.loading.ImageLoader",
+                                 "skcatdog.models.DeepCNNClassifier"]
+    again = sio.loads(data, trusted=untrusted)
+    np.testing.assert_allclose(again.predict_proba(demo_files.data),
+                               fitted_pipeline.predict_proba(demo_files.data), atol=1e-6)
+    assert list(again.predict(demo_files.data)) == list(fitted_pipeline.predict(demo_files.data))
+
+
+def test_pickle_keeps_warm_start_and_history(fitted_bare):
+    clf, X, y = fitted_bare
+    again = pickle.loads(pickle.dumps(clf))
+    assert again.history_ == clf.history_ and again.best_epoch_ == clf.best_epoch_
+    assert again.X_dtype_ == clf.X_dtype_ and again.target_encoder_ is not None
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    for a, b in zip(again.model_.get_weights(), clf.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    again.set_params(warm_start=True, epochs=1).fit(X, y)  # trains on from the restored network
+    assert again.model_.optimizer.iterations.numpy() > clf.model_.optimizer.iterations.numpy()
