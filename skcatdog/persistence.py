@@ -91,6 +91,7 @@ __all__ = [
     "is_pickle_file",
     "load_model",
     "save_model",
+    "skops_trusted_types",
 ]
 
 #: Version of the ``.skcatdog`` layout this skcatdog writes and the newest it reads.
@@ -590,6 +591,53 @@ def _skcatdog_bytes(estimator):
             # A .keras file is a zip already: store it without compressing twice.
             archive.write(file, name, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
+
+
+def skops_trusted_types(estimator):
+    """The skcatdog classes in ``estimator``, named as skops names them.
+
+    skops (and MLflow 3, which saves scikit-learn models with it) loads only
+    the types it is told to trust, and trusts scikit-learn's own; a
+    skcatdog classifier pickles as plain data (its network as ``.keras``
+    bytes, loaded in Keras' safe mode), so trusting our classes is all it
+    takes::
+
+        skops.io.load(file, trusted=skops_trusted_types(pipe))
+        mlflow.sklearn.log_model(pipe, name="model",
+                                 skops_trusted_types=skops_trusted_types(pipe))
+
+    Parameters
+    ----------
+    estimator : estimator
+        A step, a Pipeline, or anything whose parameters hold estimators.
+
+    Returns
+    -------
+    names : list of str
+        ``"module.Class"`` of each skcatdog class found, sorted.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcatdog import DeepCNNClassifier, ImageLoader
+    >>> skops_trusted_types(make_pipeline(ImageLoader(), DeepCNNClassifier()))
+    ['skcatdog.loading.ImageLoader', 'skcatdog.models.DeepCNNClassifier']
+    """
+    found = set()
+
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        elif hasattr(value, "get_params") and not isinstance(value, type):
+            cls = type(value)
+            if cls.__module__.split(".")[0] == "skcatdog":
+                found.add(f"{cls.__module__}.{cls.__qualname__}")
+            for param in value.get_params(deep=False).values():
+                walk(param)
+
+    walk(estimator)
+    return sorted(found)
 
 
 def save_model(estimator, path):

@@ -1027,3 +1027,25 @@ def test_pickle_keeps_warm_start_and_history(fitted_bare):
         np.testing.assert_array_equal(a, b)
     again.set_params(warm_start=True, epochs=1).fit(X, y)  # trains on from the restored network
     assert again.model_.optimizer.iterations.numpy() > clf.model_.optimizer.iterations.numpy()
+
+
+def test_mlflow_logs_and_loads_a_fitted_pipeline(fitted_pipeline, demo_files, tmp_path,
+                                                 monkeypatch):
+    """MLflow 3's default format (skops), with our classes trusted; both flavours predict."""
+    mlflow = pytest.importorskip("mlflow")
+    import mlflow.sklearn
+
+    from skcatdog.persistence import skops_trusted_types
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # a local store, no server
+    mlflow.set_tracking_uri((tmp_path / "mlruns").as_uri())
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            fitted_pipeline, name="model",
+            skops_trusted_types=skops_trusted_types(fitted_pipeline))
+    paths = np.asarray(demo_files.data)
+    expected = fitted_pipeline.predict(paths)
+    loaded = mlflow.sklearn.load_model(info.model_uri)
+    np.testing.assert_allclose(loaded.predict_proba(paths),
+                               fitted_pipeline.predict_proba(paths), atol=1e-6)
+    assert list(mlflow.pyfunc.load_model(info.model_uri).predict(paths)) == list(expected)
