@@ -298,8 +298,9 @@ def main(argv=None):
     head.add_argument("--learning-rates", nargs="+", type=float, default=[1e-3, 1e-2])
     head.add_argument("--epochs", nargs="+", type=int, default=[10])
     args = parser.parse_args(argv)
-    {"head": cmd_head, "conversion": cmd_conversion, "target": cmd_target, "throughput": cmd_throughput,
-     "sizes": cmd_sizes}[args.command](args)
+    commands = {"conversion": cmd_conversion, "target": cmd_target,
+                "throughput": cmd_throughput, "sizes": cmd_sizes, "head": cmd_head}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ import inspect
 import os
 
 import numpy as np
+from scikeras._saving_utils import pack_keras_model, unpack_keras_model
 from scikeras._utils import (
     get_optimizer_class,
     route_params,
     try_to_convert_strings_to_classes,
     unflatten_params,
 )
-from scikeras._saving_utils import pack_keras_model, unpack_keras_model
 from scikeras.wrappers import BaseWrapper
 from scikeras.wrappers import KerasClassifier as _ScikerasClassifier
 from scipy.sparse import issparse

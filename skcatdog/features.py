@@ -15,7 +15,6 @@ not once per candidate and fold (scikit-learn clones the transformer for
 each fit, which is why the cache is not an attribute).
 """
 
-import collections
 import hashlib
 import os
 import threading
@@ -27,6 +26,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skcatdog._images import infer_image_shape, to_images
+from skcatdog.loading import _LRUCache
 from skcatdog.parallel import limit_tf_threads
 
 __all__ = ["PretrainedFeatures", "clear_feature_cache"]
@@ -35,38 +35,8 @@ __all__ = ["PretrainedFeatures", "clear_feature_cache"]
 CACHE_BYTES = 512 * 2**20
 
 
-class _FeatureCache:
-    """A thread-safe least-recently-used map of feature vectors, bounded in bytes."""
-
-    def __init__(self, max_bytes):
-        self.max_bytes, self.bytes = max_bytes, 0
-        self._items = collections.OrderedDict()
-        self._lock = threading.Lock()
-        self.misses = 0  # images the backbone had to compute
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value):
-        with self._lock:
-            if key in self._items or value.nbytes > self.max_bytes:
-                return
-            self._items[key] = value
-            self.bytes += value.nbytes
-            while self.bytes > self.max_bytes:
-                self.bytes -= self._items.popitem(last=False)[1].nbytes
-
-    def clear(self):
-        with self._lock:
-            self._items.clear()
-            self.bytes = self.misses = 0
-
-
-_FEATURES = _FeatureCache(CACHE_BYTES)
+_FEATURES = _LRUCache(lambda: CACHE_BYTES)
+_FEATURES.misses = 0  # images the backbone had to compute
 _NETWORKS = {}
 _NETWORKS_LOCK = threading.Lock()
 
@@ -74,6 +44,7 @@ _NETWORKS_LOCK = threading.Lock()
 def clear_feature_cache():
     """Forget every cached feature vector and loaded backbone of this process."""
     _FEATURES.clear()
+    _FEATURES.misses = 0
     with _NETWORKS_LOCK:
         _NETWORKS.clear()
 

@@ -178,7 +178,10 @@ class _BadFile(Exception):
 
 
 class _LRUCache:
-    def __init__(self):
+    """Arrays by key, thread-safe; past ``max_bytes()`` bytes the least recently used go."""
+
+    def __init__(self, max_bytes):
+        self._max_bytes = max_bytes  # read at each put: tests and users may change it
         self._items = OrderedDict()
         self._nbytes = 0
         self._lock = threading.Lock()
@@ -191,7 +194,7 @@ class _LRUCache:
             return value
 
     def put(self, key, value):
-        limit = CACHE_MAX_BYTES
+        limit = self._max_bytes()
         if value.nbytes > limit:
             return
         with self._lock:
@@ -213,7 +216,7 @@ class _LRUCache:
             return len(self._items), self._nbytes
 
 
-_CACHE = _LRUCache()
+_CACHE = _LRUCache(lambda: CACHE_MAX_BYTES)
 _decodes = 0
 _decodes_lock = threading.Lock()
 

@@ -1032,7 +1032,8 @@ def test_pickle_keeps_warm_start_and_history(fitted_bare):
 def test_mlflow_logs_and_loads_a_fitted_pipeline(fitted_pipeline, demo_files, tmp_path,
                                                  monkeypatch):
     """MLflow 3's default format (skops), with our classes trusted; both flavours predict."""
-    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("mlflow")
+    import mlflow.pyfunc
     import mlflow.sklearn
 
     from skcatdog.persistence import skops_trusted_types
