@@ -253,13 +253,18 @@ def _versions():
 # -- finding and loading images ----------------------------------------------------
 
 
+def _require_folder(data_dir):
+    """Refuse a missing data folder at once: before TensorFlow's seconds of import."""
+    if not os.path.isdir(data_dir):
+        what = "No such folder" if not os.path.exists(data_dir) else "Not a folder"
+        raise CommandError(f"{what}: {data_dir}")
+
+
 def _find_labelled(data_dir):
     """Paths, labels and the skipped ``(path, reason)`` of the images under ``data_dir``."""
     from skcatdog.datasets import load_image_dataset
 
-    if not os.path.isdir(data_dir):
-        what = "No such folder" if not os.path.exists(data_dir) else "Not a folder"
-        raise CommandError(f"{what}: {data_dir}")
+    _require_folder(data_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the one-class warning: checked below where it matters
         data = load_image_dataset(data_dir, on_unlabeled="ignore")
@@ -549,6 +554,7 @@ _n_jobs = _number(int, "a positive int or -1 (all cores)", lambda v: v != 0)
 
 def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     """Load, split, fit, evaluate and write the run folder; returns metrics.json's dict."""
+    _require_folder(data_dir)
     import numpy as np
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import Pipeline
@@ -722,6 +728,7 @@ def _split_loader(estimator):
 
 
 def _cmd_evaluate(args):
+    _require_folder(args.data_dir)
     import numpy as np
 
     model_path = _model_path(args.model, args.trust_pickle)

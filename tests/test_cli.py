@@ -159,6 +159,19 @@ def test_missing_data_folder_exit_1(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_missing_data_folder_is_refused_before_tensorflow(tmp_path, command):
+    argv = {"train": ["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")],
+            "evaluate": ["evaluate", str(tmp_path / "model.skcatdog"), str(tmp_path / "nowhere"),
+                         "--out", str(tmp_path / "run")]}[command]
+    code = ("import sys; from skcatdog.cli import main; code = main(sys.argv[1:]); "
+            "print(code, 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    assert result.stdout.split() == ["1", "False"], result.stderr
+    assert "No such folder" in result.stderr
+
+
 def test_out_folder_with_foreign_files_is_refused(tmp_path, data_dir, capsys):
     out = tmp_path / "mine"
     out.mkdir()
