@@ -914,8 +914,36 @@ def _add_training(parser):
                              "(default 0)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse without abbreviations (``--epoch`` is not ``--epochs``), and with a
+    suggestion for a mistyped option or command."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(**kwargs)
+
+    def _names(self):
+        """Every option string and command name of this parser and its commands."""
+        names = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                names.update(action.choices)
+                for sub in action.choices.values():
+                    names.update(sub._names())
+        return names
+
+    def error(self, message):
+        import difflib
+
+        words = re.findall(r"(?:unrecognized arguments: |invalid choice: ')([^ ']+)", message)
+        close = difflib.get_close_matches(words[0], self._names(), n=1) if words else []
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+        super().error(message)
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skcatdog",
         description="Train convolutional networks to tell cats from dogs, evaluate them and "
                     "predict with them.",

@@ -152,6 +152,16 @@ def test_usage_errors_exit_2(argv, capsys):
     assert "usage:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, suggestion", [
+    (["train", "data", "--out", "x", "--epoch", "3"], "(did you mean '--epochs'?)"),
+    (["train", "data", "--out", "x", "--modle", "deep"], "(did you mean '--model'?)"),
+    (["trian", "data"], "(did you mean 'train'?)"),
+])
+def test_abbreviations_are_refused_and_typos_get_a_suggestion(argv, suggestion, capsys):
+    assert main(argv) == 2
+    assert suggestion in capsys.readouterr().err
+
+
 def test_missing_data_folder_exit_1(tmp_path):
     result = run_cli("train", tmp_path / "nowhere", "--out", tmp_path / "run")
     assert result.returncode == 1
