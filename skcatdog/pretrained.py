@@ -86,8 +86,8 @@ class PretrainedCNNClassifier(CNNClassifier):
         Epochs of training the whole network after the head's ``epochs``; 0
         keeps the backbone frozen."""),
         "fine_tune_learning_rate": ("float", """
-        Adam's learning rate while fine-tuning: small, so that the
-        pretrained weights move little."""),
+        The optimizer's learning rate while fine-tuning (a fresh optimizer,
+        constant rate): small, so that the pretrained weights move little."""),
     }
     _parameter_constraints = {
         "augmentation": [HasMethods(["build_layers"]), StrOptions({"pretrained"}), None],
