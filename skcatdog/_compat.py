@@ -33,10 +33,19 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-__all__ = ["KerasClassifier", "SEED_ATTRIBUTE", "keras_model_bytes", "keras_model_from_bytes"]
+__all__ = ["KerasClassifier", "REBUILT_WHEN_LOADED", "SEED_ATTRIBUTE", "keras_model_bytes",
+           "keras_model_from_bytes"]
 
 #: The fitted attribute holding the integer seed scikeras drew for a fit.
 SEED_ATTRIBUTE = "_random_state"
+
+#: Fitted attributes a pickled classifier rebuilds rather than stores: the
+#: network travels as ``.keras`` bytes (:func:`keras_model_bytes`), and
+#: scikeras' encoders and callbacks follow from the other attributes
+#: (``KerasClassifier._restore_fitted``).
+REBUILT_WHEN_LOADED = ("model_", "target_encoder_", "feature_encoder_", "_fit_callbacks",
+                       "_predict_callbacks")
+
 
 def keras_model_bytes(model):
     """``model`` as the ``.keras`` archive bytes scikeras pickles it as (uint8 array)."""

@@ -39,7 +39,12 @@ from skcatdog import (
     _keras_layers,  # noqa: F401  (registers our saveable layers)
     streaming,
 )
-from skcatdog._compat import KerasClassifier, keras_model_bytes, keras_model_from_bytes
+from skcatdog._compat import (
+    REBUILT_WHEN_LOADED,
+    KerasClassifier,
+    keras_model_bytes,
+    keras_model_from_bytes,
+)
 from skcatdog._images import infer_image_shape
 from skcatdog.callbacks import BestWeights
 from skcatdog.parallel import limit_tf_threads
@@ -170,11 +175,6 @@ _ATTRIBUTES_DOC = """
     dtype_policy_ : str
         The dtype policy the network was built with.
 """
-
-#: Fitted attributes a pickled classifier rebuilds rather than stores: the
-#: network travels as ``.keras`` bytes.
-_REBUILT_WHEN_LOADED = ("model_", "target_encoder_", "feature_encoder_", "_fit_callbacks",
-                        "_predict_callbacks")
 
 #: Builder keywords that the training supplies rather than the user.
 _SUPPLIED = ("image_shape", "n_classes", "augmentation_layers", "seed")
@@ -604,7 +604,7 @@ class CNNClassifier(KerasClassifier):
             for name in ("X_dtype_", "y_dtype_"):  # numpy.dtype is not plain data to skops
                 if name in state:
                     state[name] = np.dtype(state[name]).str
-            for name in _REBUILT_WHEN_LOADED:
+            for name in REBUILT_WHEN_LOADED:
                 state.pop(name, None)
         return state
 
