@@ -141,6 +141,7 @@ class TrainingHistoryDisplay:
         display : TrainingHistoryDisplay
         """
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if ax is None:
             fig, ax = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
@@ -163,6 +164,7 @@ class TrainingHistoryDisplay:
                                   label=f"kept: epoch {self.best_epoch + 1}")
                 )
             panel.set_xlabel("epoch")
+            panel.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
             panel.set_ylabel(metric)
             panel.grid(alpha=0.3)
             if panel.get_legend_handles_labels()[0]:

@@ -48,6 +48,16 @@ def test_history_display_on_given_axes_and_without_validation():
         display.plot(ax=axes[:1])
 
 
+def test_history_display_epoch_ticks_are_whole_numbers():
+    fig, axes = plt.subplots(1, 2)
+    TrainingHistoryDisplay({"loss": [1.0, 0.5, 0.4], "accuracy": [0.5, 0.9, 0.9]}).plot(ax=axes)
+    fig.canvas.draw()
+    for panel in axes:
+        ticks = [t for t in panel.get_xticks() if panel.get_xlim()[0] <= t <= panel.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)
+
+
 def test_feature_maps_display_one_tile_per_channel(fitted_deep, toy_images):
     X, _ = toy_images
     display = FeatureMapsDisplay.from_estimator(fitted_deep, X[0], n_cols=5)
