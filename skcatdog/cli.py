@@ -727,6 +727,22 @@ def _split_loader(estimator):
                        color_mode="grayscale" if shape[2] == 1 else "rgb"), estimator
 
 
+def _label_hint(unknown, classes):
+    """How to fix labels that differ from the model's classes by a plural or a case."""
+    def key(label):
+        label = str(label).lower()
+        return label[:-1] if label.endswith("s") else label
+
+    known = {key(c): str(c) for c in classes}
+    pairs = [(label, known[key(label)]) for label in unknown if key(label) in known]
+    if not pairs:
+        return ""
+    renames = ", ".join(f"{label}/ to {cls}/" for label, cls in pairs)
+    return (" Class folders name the labels as they are spelt: rename the folders "
+            f"({renames}), or name the files like the training photos (e.g. "
+            f"{pairs[0][1]}.1.jpg).")
+
+
 def _cmd_evaluate(args):
     _require_folder(args.data_dir)
     import numpy as np
@@ -744,7 +760,8 @@ def _cmd_evaluate(args):
     unknown = sorted(set(y) - {str(c) for c in rest.classes_})
     if unknown:
         raise CommandError(f"{args.data_dir}: labels {', '.join(unknown)} are not classes of "
-                           f"the model ({', '.join(map(str, rest.classes_))}).")
+                           f"the model ({', '.join(map(str, rest.classes_))})."
+                           + _label_hint(unknown, rest.classes_))
     classes = rest.classes_
     y = y.astype(np.asarray(classes).dtype) if np.asarray(classes).dtype.kind != "O" else y
     extra = {

@@ -354,6 +354,21 @@ def test_predict_to_file_from_model_file(trained, data_dir, tmp_path, capsys):
                                model.predict_proba(paths), atol=1e-6)
 
 
+def test_evaluate_on_plural_class_folders_says_how_to_fix(trained, data_dir, tmp_path,
+                                                           capsys):
+    out, _ = trained
+    folders = tmp_path / "sorted"
+    for label in ("cat", "dog"):
+        (folders / f"{label}s").mkdir(parents=True)
+        for i, photo in enumerate(sorted(data_dir.glob(f"{label}.[0-9].jpg"))[:3]):
+            shutil.copy(photo, folders / f"{label}s" / f"{i}.jpg")
+    assert main(["evaluate", str(out), str(folders), "--out", str(tmp_path / "eval"),
+                 "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "labels cats, dogs are not classes of the model (cat, dog)." in err
+    assert "rename the folders (cats/ to cat/, dogs/ to dog/)" in err
+
+
 def test_evaluate(trained, data_dir, tmp_path):
     from sklearn.metrics import accuracy_score
 
