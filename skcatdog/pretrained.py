@@ -68,6 +68,7 @@ class PretrainedCNNClassifier(CNNClassifier):
     """
 
     network = pretrained
+    augmentation_presets = {"pretrained": pretrained_augmenter}
     defaults = {
         "learning_rate": 1e-2,
         "epochs": 10,
@@ -114,11 +115,6 @@ class PretrainedCNNClassifier(CNNClassifier):
 
         if self.weights == "imagenet" and self.backbone in BACKBONES:
             imagenet_weights_path(self.backbone)
-
-    def _augmenter(self):
-        if self.augmentation == "pretrained":
-            return pretrained_augmenter()
-        return self.augmentation
 
     def _fit_network(self, X, y, sample_weight, *, epochs, initial_epoch, **kwargs):
         super()._fit_network(X, y, sample_weight, epochs=epochs, initial_epoch=initial_epoch,

@@ -239,6 +239,8 @@ class CNNClassifier(KerasClassifier):
     #: Keras ``logs`` name (``val_`` prepended when validating) and whether
     #: higher (``"max"``) or lower (``"min"``) is better.
     best_epoch_metric = ("accuracy", "max")
+    #: Names ``augmentation`` may take: name -> function returning an ImageAugmenter.
+    augmentation_presets = {}
 
     # scikeras reads these attributes; we fix them rather than expose them.
     model = None
@@ -330,7 +332,13 @@ class CNNClassifier(KerasClassifier):
     # -- the network ---------------------------------------------------------
 
     def _augmenter(self):
-        """The ImageAugmenter of this fit, or None (a subclass may name presets)."""
+        """The ImageAugmenter of this fit, or None; a name stands for a preset of the class.
+
+        A preset is a function making a fresh ImageAugmenter: an instance as a
+        default would be shared by every classifier, and set_params would edit it.
+        """
+        if isinstance(self.augmentation, str):
+            return self.augmentation_presets[self.augmentation]()
         return self.augmentation
 
     def _build_network(self, n_classes, n_samples):

@@ -71,6 +71,7 @@ class TunedCNNClassifier(CNNClassifier):
     """
 
     network = residual
+    augmentation_presets = {"tuned": tuned_augmenter}
     defaults = {
         "stem_stride": 2,
         "convs_per_block": (1, 2, 2, 2),
@@ -101,8 +102,3 @@ class TunedCNNClassifier(CNNClassifier):
     #: The release whose TunedCNNClassifier became this network: model files
     #: saved by earlier releases hold another one, and are refused.
     network_changed_in = "0.2.0"
-
-    def _augmenter(self):
-        # "tuned" stands for tuned_augmenter(): an ImageAugmenter instance as the
-        # default would be shared by every classifier, and set_params would edit it.
-        return tuned_augmenter() if self.augmentation == "tuned" else self.augmentation
