@@ -728,19 +728,18 @@ def _split_loader(estimator):
 
 
 def _label_hint(unknown, classes):
-    """How to fix labels that differ from the model's classes by a plural or a case."""
+    """How to make a folder's labels the model's classes (renames for near misses)."""
     def key(label):
         label = str(label).lower()
         return label[:-1] if label.endswith("s") else label
 
     known = {key(c): str(c) for c in classes}
     pairs = [(label, known[key(label)]) for label in unknown if key(label) in known]
-    if not pairs:
-        return ""
-    renames = ", ".join(f"{label}/ to {cls}/" for label, cls in pairs)
-    return (" Class folders name the labels as they are spelt: rename the folders "
-            f"({renames}), or name the files like the training photos (e.g. "
-            f"{pairs[0][1]}.1.jpg).")
+    names = [str(c) for c in classes]
+    renames = f" ({', '.join(f'{label}/ to {cls}/' for label, cls in pairs)})" if pairs else ""
+    return (f" Name the class folders {' and '.join(f'{c}/' for c in names)} (or all plural: "
+            f"{' and '.join(f'{c}s/' for c in names)}){renames}, or name the files like the "
+            f"training photos (e.g. {names[0]}.1.jpg).")
 
 
 def _cmd_evaluate(args):
@@ -783,19 +782,13 @@ def _cmd_evaluate(args):
 
 
 def _expand_paths(inputs):
-    """Files as given; folders searched recursively for images (hidden ones skipped)."""
-    from skcatdog.datasets import IMAGE_EXTENSIONS
+    """Files as given; folders searched like ``load_image_dataset`` searches them."""
+    from skcatdog.datasets import _find_image_files
 
     paths = []
     for item in inputs:
         if os.path.isdir(item):
-            found = []
-            for dirpath, dirnames, filenames in os.walk(item):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                found += [os.path.join(dirpath, name) for name in filenames
-                          if not name.startswith(".")
-                          and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS]
-            paths += sorted(found)
+            paths += [os.path.join(item, *rel) for rel in _find_image_files(item)]
         else:
             paths.append(os.fspath(item))
     return paths

@@ -85,7 +85,11 @@ def _is_hidden(name):
 
 
 def _find_image_files(root):
-    """Relative paths (tuples of parts) of all non-hidden image files."""
+    """Relative paths (tuples of parts) of all non-hidden image files, in natural order.
+
+    The one folder walk of the package: datasets and the command line's
+    ``predict`` see the same files in the same order.
+    """
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not _is_hidden(d)]
@@ -95,7 +99,7 @@ def _find_image_files(root):
                 continue
             if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
                 found.append((*rel_dir, name))
-    return found
+    return sorted(found, key=lambda rel: _natural_key("/".join(rel)))
 
 
 def _format_names(rel_paths, reasons):
@@ -114,7 +118,7 @@ def _singular(name):
     return name[:-1] if name.endswith("s") and len(name) > 1 else name
 
 
-def _label_files(rel_paths):
+def _label_files(rel_paths, singular_labels=True):
     """Decide the layout and a label (or None with a reason) for each file.
 
     Returns ``(layout, labels, reasons)``.
@@ -148,10 +152,23 @@ def _label_files(rel_paths):
 
     labels = [rel[0].lower() if len(rel) > 1 else None for rel in rel_paths]
     reasons = ["" if label else "not inside a class folder" for label in labels]
+    if singular_labels and _all_plural({label for label in labels if label}):
+        labels = [_singular(label) if label else None for label in labels]
     return "class folders", labels, reasons
 
 
-def load_image_dataset(path, *, return_X_y=False, on_unlabeled="warn"):
+def _all_plural(names):
+    """Whether every class folder reads as an English plural (``cats``, ``dogs``).
+
+    Only then are the labels singularised, all together: a set such as
+    ``cat``/``dogs`` or ``bus``/``car`` keeps its names as they are spelt.
+    """
+    return bool(names) and all(
+        name.endswith("s") and not name.endswith("ss") and len(name) > 1 for name in names
+    )
+
+
+def load_image_dataset(path, *, return_X_y=False, on_unlabeled="warn", singular_labels=True):
     """Find the images under a folder and tell their labels.
 
     Two layouts are recognised; the layout is decided for the whole folder:
@@ -167,8 +184,10 @@ def load_image_dataset(path, *, return_X_y=False, on_unlabeled="warn"):
       class (``dogs/cat.4085.jpg``).
     - **One folder per class** (otherwise). Each subfolder directly inside
       `path` is a class, named by the folder name lower-cased (``Cat`` gives
-      ``"cat"``, ``cats`` gives ``"cats"``); images nested deeper inside a
-      class folder belong to it. Images lying directly in `path`, beside the
+      ``"cat"``); when every class folder's name is a plural ending in one
+      ``"s"`` (``cats``, ``dogs``), the labels are singular (``"cat"``,
+      ``"dog"``), so both layouts give a model the same classes. Images
+      nested deeper inside a class folder belong to it. Images lying directly in `path`, beside the
       class folders, are unlabeled. Pass the folder that holds the class
       folders: given ``data/`` holding ``train/cats`` and ``test/cats``, the
       classes would be ``"train"`` and ``"test"``.
@@ -196,6 +215,11 @@ def load_image_dataset(path, *, return_X_y=False, on_unlabeled="warn"):
         count), ``"raise"`` raises a ValueError naming them, ``"ignore"``
         leaves them out quietly. In all cases they are listed in the
         ``skipped`` field of the result.
+
+    singular_labels : bool, default=True
+        Whether plural class folders (all ending in one ``"s"``) give
+        singular labels. Set it to False to keep the folder names as they are
+        spelt (``glasses``/``no_glasses`` would otherwise become ``glasse``).
 
     Returns
     -------
@@ -281,10 +305,9 @@ def load_image_dataset(path, *, return_X_y=False, on_unlabeled="warn"):
             f"No image files found in {root!r} (looked for extensions "
             f"{', '.join(sorted(IMAGE_EXTENSIONS))}, in any case, recursively)."
         )
-    layout, labels, reasons = _label_files(rel_paths)
+    layout, labels, reasons = _label_files(rel_paths, singular_labels)
 
     unlabeled = [i for i, label in enumerate(labels) if label is None]
-    unlabeled.sort(key=lambda i: _natural_key("/".join(rel_paths[i])))
     skipped = [os.path.join(root, *rel_paths[i]) for i in unlabeled]
     if unlabeled:
         names = _format_names(

@@ -354,19 +354,32 @@ def test_predict_to_file_from_model_file(trained, data_dir, tmp_path, capsys):
                                model.predict_proba(paths), atol=1e-6)
 
 
-def test_evaluate_on_plural_class_folders_says_how_to_fix(trained, data_dir, tmp_path,
-                                                           capsys):
-    out, _ = trained
-    folders = tmp_path / "sorted"
-    for label in ("cat", "dog"):
-        (folders / f"{label}s").mkdir(parents=True)
+def _sorted_copy(data_dir, folders, names):
+    for label, folder in names.items():
+        (folders / folder).mkdir(parents=True)
         for i, photo in enumerate(sorted(data_dir.glob(f"{label}.[0-9].jpg"))[:3]):
-            shutil.copy(photo, folders / f"{label}s" / f"{i}.jpg")
-    assert main(["evaluate", str(out), str(folders), "--out", str(tmp_path / "eval"),
-                 "--quiet"]) == 1
+            shutil.copy(photo, folders / folder / f"{i}.jpg")
+
+
+def test_evaluate_on_plural_class_folders(trained, data_dir, tmp_path, capsys):
+    # cats/ and dogs/ give the labels cat and dog, as the file names do.
+    out, _ = trained
+    _sorted_copy(data_dir, tmp_path / "sorted", {"cat": "cats", "dog": "dogs"})
+    assert main(["evaluate", str(out), str(tmp_path / "sorted"), "--out",
+                 str(tmp_path / "eval"), "--quiet"]) == 0
+    assert "on 6 images" in capsys.readouterr().out
+
+
+def test_evaluate_label_mismatch_says_how_to_fix(trained, data_dir, tmp_path, capsys):
+    out, _ = trained
+    _sorted_copy(data_dir, tmp_path / "sorted", {"cat": "cats", "dog": "Dog"})
+    assert main(["evaluate", str(out), str(tmp_path / "sorted"), "--out",
+                 str(tmp_path / "eval"), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "labels cats, dogs are not classes of the model (cat, dog)." in err
-    assert "rename the folders (cats/ to cat/, dogs/ to dog/)" in err
+    assert "labels cats are not classes of the model (cat, dog)." in err
+    assert "Name the class folders cat/ and dog/ (or all plural: cats/ and dogs/) " in err
+    assert "(cats/ to cat/)" in err
+    assert not (tmp_path / "eval").exists()
 
 
 def test_evaluate(trained, data_dir, tmp_path):

@@ -56,9 +56,9 @@ def test_class_folder_layouts(tmp_path, files):
     root = tmp_path / Path(files[0]).parts[0]
     ds = load_image_dataset(root)
     assert ds.layout == "class folders"
-    assert sorted(ds.target) == sorted(Path(f).parts[1].lower() for f in files)
+    assert sorted(ds.target) == ["cat", "cat", "dog"]
     for path, label in zip(ds.data, ds.target):
-        assert Path(path).parent.name.lower() == label
+        assert Path(path).parent.name.lower().rstrip("s") == label
 
 
 def test_class_folder_names_are_lower_cased_and_merged(tmp_path):
@@ -73,10 +73,31 @@ def test_nested_images_belong_to_their_class_folder(tmp_path):
     _write(tmp_path, "cats/siamese/old/1.jpg", "cats/2.jpg", "dogs/pug/3.jpg")
     ds = load_image_dataset(tmp_path)
     assert dict(zip(_names(ds.data), ds.target)) == {
-        "1.jpg": "cats",
-        "2.jpg": "cats",
-        "3.jpg": "dogs",
+        "1.jpg": "cat",
+        "2.jpg": "cat",
+        "3.jpg": "dog",
     }
+
+
+def test_plural_class_folders_give_singular_labels_all_or_none(tmp_path):
+    _write(tmp_path, "Cats/1.jpg", "dogs/2.jpg")
+    assert list(load_image_dataset(tmp_path).target) == ["cat", "dog"]
+    assert list(load_image_dataset(tmp_path, singular_labels=False).target) == ["cats", "dogs"]
+    # One singular name (or a double s) keeps every name as it is spelt.
+    _write(tmp_path / "mixed", "cats/1.jpg", "dog/2.jpg")
+    assert list(load_image_dataset(tmp_path / "mixed").target) == ["cats", "dog"]
+    _write(tmp_path / "glass", "glass/1.jpg", "cups/2.jpg")
+    assert list(load_image_dataset(tmp_path / "glass").target) == ["cups", "glass"]
+
+
+def test_predict_folders_are_found_as_datasets_find_them(tmp_path):
+    from skcatdog.cli import _expand_paths
+
+    _write(tmp_path, "b/cat.10.jpg", "b/cat.2.jpg", "a/x.JPG", "__MACOSX/b/._cat.1.jpg",
+           "__MACOSX/cat.3.jpg", ".hidden/cat.4.jpg", "a/notes.txt")
+    found = [os.path.relpath(p, tmp_path) for p in _expand_paths([tmp_path])]
+    assert found == [os.path.join("a", "x.JPG"), os.path.join("b", "cat.2.jpg"),
+                     os.path.join("b", "cat.10.jpg")]
 
 
 def test_kaggle_names_inside_subfolders_use_names(tmp_path):
@@ -126,7 +147,7 @@ def test_images_beside_class_folders_are_unlabeled(tmp_path):
     _write(tmp_path, "cats/1.jpg", "dogs/2.jpg", "stray.jpg")
     with pytest.warns(UnlabeledImageWarning, match="stray.jpg"):
         ds = load_image_dataset(tmp_path)
-    assert list(ds.target) == ["cats", "dogs"]
+    assert list(ds.target) == ["cat", "dog"]
 
 
 def test_many_unlabeled_names_are_shortened(tmp_path):
