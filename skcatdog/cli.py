@@ -55,12 +55,16 @@ MODEL_FILE = "model.skcatdog"
 RUN_FILES = frozenset({MODEL_FILE, "metrics.json", "history.csv", "report.html"})
 
 # The demo: 2 x 500 generated photos, 64x64 on disk, read at 50x50 like the
-# notebook; a deep CNN at batch 32 for 20 epochs. See docs/cli.md for the
+# notebook; a deep CNN at batch 32 for 20 epochs. See cli_guide.md for the
 # measured time and accuracy.
 DEMO_N_PER_CLASS = 500
 DEMO_EPOCHS = 20
 
 _CHUNK = 256  # images decoded between two progress updates
+
+#: The command line's guide, a Markdown file installed with the package (the
+#: documentation's "Command line" page includes it).
+GUIDE = Path(__file__).with_name("cli_guide.md")
 
 
 class CommandError(Exception):
@@ -82,7 +86,7 @@ def _err(message):
 
 
 def _shown(path):
-    r"""``path`` as text any UTF-8 file takes, reversibly (docs/cli.md, "File names").
+    r"""``path`` as text any UTF-8 file takes, reversibly (cli_guide.md, "File names").
 
     On Linux a file name is bytes, which Python holds with surrogate escapes
     (``b"caf\xe9"`` is ``'caf\udce9'``) and no UTF-8 writer accepts. A byte
@@ -318,11 +322,11 @@ def _report_skipped(skipped, n_found):
         print(f"  {len(paths)} x {reason}: {names}", file=sys.stderr)
 
 
-def _labelled_pixels(data_dir, loader, progress):
-    """Pixels and labels of the usable images under ``data_dir``; skipped files listed."""
+def _labelled_pixels(data_dir, found, loader, progress):
+    """Pixels and labels of the usable images ``found`` under ``data_dir``; skipped listed."""
     import numpy as np
 
-    paths, labels, skipped = _find_labelled(data_dir)
+    paths, labels, skipped = found
     n_found = len(paths) + len(skipped)
     pixels, reasons = _load_images(loader, paths, progress)
     skipped += [(p, r) for p, r in zip(paths, reasons) if r is not None]
@@ -554,7 +558,12 @@ _n_jobs = _number(int, "a positive int or -1 (all cores)", lambda v: v != 0)
 
 def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     """Load, split, fit, evaluate and write the run folder; returns metrics.json's dict."""
+    # Every path is checked, and the folder scanned, before the seconds of importing
+    # scikit-learn and TensorFlow: a typo is answered at once.
     _require_folder(data_dir)
+    _check_out_apart(out, [(data_name, data_dir)])
+    run = _RunFolder(out)  # refuse a bad --out before the long work
+    found = _find_labelled(data_dir)
     import numpy as np
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import Pipeline
@@ -564,8 +573,6 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     from skcatdog.persistence import save_model
 
     progress = not args.quiet
-    _check_out_apart(out, [(data_name, data_dir)])
-    run = _RunFolder(out)  # refuse a bad --out before the long work
     _import_tensorflow()  # quietly, before the model classes import it
     model_class = _model_class(args.model)
     # Options left out take the model's own defaults (the tuned network has its
@@ -578,7 +585,7 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
     args.batch_size = args.batch_size or defaults["batch_size"]
     loader = ImageLoader(image_size=args.image_size, n_jobs=args.n_jobs)
     start = time.perf_counter()
-    paths, X, y, skipped = _labelled_pixels(data_dir, loader, progress)
+    paths, X, y, skipped = _labelled_pixels(data_dir, found, loader, progress)
     load_seconds = time.perf_counter() - start
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
@@ -744,17 +751,18 @@ def _label_hint(unknown, classes):
 
 def _cmd_evaluate(args):
     _require_folder(args.data_dir)
-    import numpy as np
-
     model_path = _model_path(args.model, args.trust_pickle)
     _check_out_apart(args.out, [("DATA_DIR", args.data_dir), *_model_inputs(model_path)])
     run = _RunFolder(args.out)
+    found = _find_labelled(args.data_dir)
+    import numpy as np
+
     estimator = _load_estimator(model_path)
     loader, rest = _split_loader(estimator)
     if args.n_jobs is not None:
         loader.set_params(n_jobs=args.n_jobs)
     start = time.perf_counter()
-    _, X, y, skipped = _labelled_pixels(args.data_dir, loader, not args.quiet)
+    _, X, y, skipped = _labelled_pixels(args.data_dir, found, loader, not args.quiet)
     load_seconds = time.perf_counter() - start
     unknown = sorted(set(y) - {str(c) for c in rest.classes_})
     if unknown:
@@ -799,10 +807,10 @@ def _cmd_predict(args):
 
     from skcatdog._atomic import atomic_write_bytes
 
+    model_path = _model_path(args.model, args.trust_pickle)
     paths = _expand_paths(args.paths)
     if not paths:
         raise CommandError(f"no image files found in {', '.join(args.paths)}")
-    model_path = _model_path(args.model, args.trust_pickle)
     if args.out:
         _check_predict_out(args.out, model_path, [*args.paths, *paths])
     estimator = _load_estimator(model_path)
@@ -958,7 +966,8 @@ def _parser():
         description="Train convolutional networks to tell cats from dogs, evaluate them and "
                     "predict with them.",
         epilog="Run 'skcatdog COMMAND --help' for a command's options. Exit codes: 0 ok, "
-               "1 data or model error, 2 usage error.",
+               "1 data or model error, 2 usage error. The guide (installed with the "
+               f"package): {GUIDE}",
     )
     parser.add_argument("--version", action="version", version=f"skcatdog {skcatdog.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -995,7 +1004,7 @@ def _parser():
                     "proba_<class> column per class, and error (set, with empty predictions, "
                     "for a file that cannot be read; the other files are still predicted). "
                     "File names that are not UTF-8 are written with \\xNN escapes "
-                    "(docs/cli.md).",
+                    f"({GUIDE.name}).",
         epilog="Exit codes: 0 when at least one file was predicted, 1 when none could be "
                "read (the CSV is still written) or for a model or --out error, 2 usage error.")
     predict.add_argument("model", metavar="RUN_DIR_OR_MODEL",
@@ -1034,6 +1043,22 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _error_message(exc):
+    """The one line a failed command prints for ``exc``; None for an unexpected error."""
+    # Our own errors are looked up only where their module was imported: a
+    # mistyped path must not wait for scikit-learn to be imported.
+    ours = tuple(getattr(sys.modules.get(module), name, CommandError) for module, name in [
+        ("skcatdog.loading", "ImageLoadError"), ("skcatdog.persistence", "ModelFileError"),
+        ("skcatdog.backbones", "NoWeightsError")])
+    if isinstance(exc, (CommandError, *ours)):
+        return f"error: {exc}"
+    if isinstance(exc, OSError):
+        return f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    if isinstance(exc, ValueError):
+        return f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    return None
+
+
 def main(argv=None):
     """Run the ``skcatdog`` command line; returns the exit code.
 
@@ -1052,10 +1077,6 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 2
-    from skcatdog.backbones import NoWeightsError
-    from skcatdog.loading import ImageLoadError
-    from skcatdog.persistence import ModelFileError
-
     # SIGTERM cleans up like Ctrl-C: the staging folder goes, the old run stays.
     previous = None
     with contextlib.suppress(ValueError):  # not the main thread
@@ -1065,15 +1086,14 @@ def main(argv=None):
             warnings.showwarning = _show_warning
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             return args.func(args)
-    except (CommandError, ModelFileError, ImageLoadError, NoWeightsError) as exc:
-        _err(f"error: {exc}")
-    except OSError as exc:
-        _err(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-    except ValueError as exc:
-        _err(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except Exception as exc:
+        message = _error_message(exc)
+        if message is None:  # a bug: its traceback is worth more than a line
+            raise
+        _err(message)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

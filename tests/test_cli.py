@@ -33,12 +33,12 @@ def run_cli(*args, timeout=TIMEOUT, **kwargs):
                           capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
-# Not UTF-8: Python holds it as the surrogate escape '\udce9' (see docs/cli.md).
+# Not UTF-8: Python holds it as the surrogate escape '\udce9' (see skcatdog/cli_guide.md).
 BAD_NAME = b"caf\xe9.jpg"
 
 
 def unescape(text):
-    """The inverse of the CLI's file-name escaping (docs/cli.md): the name's bytes."""
+    """The inverse of the CLI's file-name escaping (skcatdog/cli_guide.md): the name's bytes."""
     return text.encode("utf-8").decode("unicode_escape").encode("latin-1")
 
 
@@ -120,6 +120,13 @@ def test_python_m_skcatdog_help():
     assert result.returncode == 0
     for command in ("train", "evaluate", "predict", "demo"):
         assert command in result.stdout
+    # The guide it names is installed with the package (package data), not in docs/.
+    from skcatdog.cli import GUIDE
+
+    assert str(GUIDE) in " ".join(result.stdout.split())
+    assert GUIDE.is_file() and "# " in GUIDE.read_text(encoding="utf-8")
+    pyproject = Path(__file__).parents[1] / "pyproject.toml"
+    assert '"cli_guide.md"' in pyproject.read_text(encoding="utf-8")
 
 
 def test_models_registry():
@@ -169,17 +176,28 @@ def test_missing_data_folder_exit_1(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate"])
-def test_missing_data_folder_is_refused_before_tensorflow(tmp_path, command):
-    argv = {"train": ["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")],
-            "evaluate": ["evaluate", str(tmp_path / "model.skcatdog"), str(tmp_path / "nowhere"),
-                         "--out", str(tmp_path / "run")]}[command]
+@pytest.mark.parametrize("command, message", [
+    ("train", "No such folder"), ("evaluate", "No such folder"),
+    ("train-out", "is not a folder"), ("evaluate-model", "No such model file"),
+    ("predict-model", "No such model file"), ("train-empty", "No image files found")])
+def test_bad_paths_are_refused_before_tensorflow_and_sklearn(tmp_path, command, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("")
+    argv = {"train": ["train", "nowhere", "--out", "run"],
+            "evaluate": ["evaluate", "model.skcatdog", "nowhere", "--out", "run"],
+            "train-out": ["train", "empty", "--out", "a-file/run"],
+            "evaluate-model": ["evaluate", "model.skcatdog", "empty", "--out", "run"],
+            "predict-model": ["predict", "model.skcatdog", "empty"],
+            "train-empty": ["train", "empty", "--out", "run"]}[command]
     code = ("import sys; from skcatdog.cli import main; code = main(sys.argv[1:]); "
-            "print(code, 'tensorflow' in sys.modules)")
+            "print(code, 'tensorflow' in sys.modules, 'sklearn.base' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
-                            text=True, timeout=TIMEOUT)
-    assert result.stdout.split() == ["1", "False"], result.stderr
-    assert "No such folder" in result.stderr
+                            text=True, timeout=TIMEOUT, cwd=tmp_path)
+    # Finding no image needs scikit-learn's Bunch (datasets); the rest answer at once.
+    imports_sklearn = "True" if command == "train-empty" else "False"
+    assert result.stdout.split() == ["1", "False", imports_sklearn], result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_out_folder_with_foreign_files_is_refused(tmp_path, data_dir, capsys):
@@ -598,7 +616,7 @@ def test_file_name_escaping_is_reversible(name):
 
     text = _shown(os.fsdecode(name))
     text.encode("utf-8")  # any UTF-8 writer takes it
-    assert unescape(text) == name  # docs/cli.md's one-liner gives the bytes back
+    assert unescape(text) == name  # skcatdog/cli_guide.md's one-liner gives the bytes back
     if b"\\" not in name and name.decode("utf-8", "replace") == os.fsdecode(name):
         assert text == name.decode("utf-8")  # valid names are written as they are
 
