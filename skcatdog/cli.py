@@ -410,17 +410,29 @@ class _RunFolder:
     def __enter__(self):
         for stale in self._leftovers("tmp") + self._leftovers("old"):
             shutil.rmtree(stale, ignore_errors=True)
-        self.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-",
-                                             dir=self.parent))
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(
+                prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=self.parent))
+        except OSError as exc:
+            raise self._failed(exc) from None
         return self.staging
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             self._commit()
-        else:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            return False
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise self._failed(exc) from None
         return False
+
+    def _failed(self, exc):
+        """The user's ``--out``, not the staging folder, named in a write error."""
+        name = Path(exc.filename).name if exc.filename else ""
+        what = f"could not write {name}" if name and ".tmp-" not in name else "could not write"
+        return CommandError(f"--out {self.out}: {what}: {exc.strerror or exc}; nothing was "
+                            "changed there.")
 
     def _commit(self):
         os.chmod(self.staging, 0o777 & ~_umask())

@@ -235,6 +235,31 @@ def test_failed_run_leaves_the_old_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_write_error_names_the_out_folder_not_the_staging_folder(tmp_path, monkeypatch):
+    import errno
+
+    from skcatdog.cli import CommandError
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "metrics.json").write_text("{}")
+    with pytest.raises(CommandError) as caught, _RunFolder(tmp_path / "run") as staging:
+        raise OSError(errno.ENOSPC, "No space left on device", str(staging / "report.html"))
+    message = str(caught.value)
+    assert message == (f"--out {tmp_path / 'run'}: could not write report.html: No space left "
+                       "on device; nothing was changed there.")
+    assert (tmp_path / "run" / "metrics.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+    def no_staging(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".new.tmp-1-x"))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_staging)
+    with pytest.raises(CommandError, match=r"--out .*new: could not write: Read-only file "
+                                           r"system; nothing was changed there\.$"):
+        with _RunFolder(tmp_path / "new"):
+            pass
+
+
 # -- train, evaluate, predict ---------------------------------------------------------
 
 
