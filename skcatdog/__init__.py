@@ -7,8 +7,9 @@ on first use (PEP 562 module ``__getattr__``).
 import importlib
 import os
 
-# TensorFlow's C++ logging is noise for our users; an explicit setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ logging is noise for our users (on a machine without a GPU it
+# logs "failed call to cuInit" as an error); an explicit setting wins. See _quiet.py.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.2.0"
 

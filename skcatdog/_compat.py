@@ -17,6 +17,10 @@ import inspect
 import os
 
 import numpy as np
+
+from skcatdog._quiet import keras  # noqa: F401  (TensorFlow quietly, before scikeras imports it)
+
+# isort: split
 from scikeras._saving_utils import pack_keras_model, unpack_keras_model
 from scikeras._utils import (
     get_optimizer_class,

@@ -3,7 +3,7 @@ so any process that unpickles or loads one of our models has them registered."""
 
 import math
 
-import keras
+from skcatdog._quiet import keras
 
 
 @keras.saving.register_keras_serializable(package="skcatdog")

@@ -153,7 +153,8 @@ class ImageAugmenter(TransformerMixin, BaseEstimator):
             expect pixel values in ``[0, 255]``.
         """
         self._validate_params()
-        from keras import layers
+        from skcatdog._quiet import keras
+        layers = keras.layers
 
         from skcatdog._keras_layers import RandomAffine
 

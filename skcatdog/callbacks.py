@@ -11,8 +11,9 @@ another::
     DeepCNNClassifier(callbacks=[BestWeights(monitor="val_loss", mode="min")])
 """
 
-import keras
 import numpy as np
+
+from skcatdog._quiet import keras
 
 __all__ = ["BestWeights"]
 

@@ -149,41 +149,11 @@ def _check_writable(target, create_parents=True):
                            f"{exc.strerror or exc}") from None
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Hide what TensorFlow's C++ side prints while it loads.
-
-    Its "oneDNN custom operations are on" / "Could not find cuda drivers"
-    lines are written before ``TF_CPP_MIN_LOG_LEVEL`` is read, straight to
-    file descriptor 2. They are kept aside and shown only if the import fails.
-    """
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") in ("0", "1"):
-        yield  # the user asked for TensorFlow's logs
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode("utf-8", "replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def _import_tensorflow():
-    # Level 3 also hides "failed call to cuInit" on machines without a GPU.
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "2":
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    with _quiet_native_stderr():
-        import keras  # noqa: F401
+    from skcatdog._quiet import import_tensorflow
 
-        import skcatdog.models  # noqa: F401
+    import_tensorflow()
+    import skcatdog.models  # noqa: F401
 
 
 class _Progress:

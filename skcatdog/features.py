@@ -61,8 +61,7 @@ def _pooled_network(backbone, weights, image_shape, data_home):
     key = (backbone, _weights_key(weights), tuple(image_shape))
     with _NETWORKS_LOCK:
         if key not in _NETWORKS:
-            import keras
-
+            from skcatdog._quiet import keras
             from skcatdog.backbones import load_backbone
 
             network = load_backbone(backbone, weights, image_shape, data_home=data_home)

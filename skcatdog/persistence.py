@@ -561,9 +561,8 @@ def _check_fitted(estimator):
 
 
 def _skcatdog_bytes(estimator):
-    import keras
-
     import skcatdog
+    from skcatdog._quiet import keras
 
     encoder = _Encoder()
     try:
@@ -982,7 +981,7 @@ def _counting(init):
 
 
 def _variable_bytes(shape, dtype):
-    import keras
+    from skcatdog._quiet import keras
 
     try:
         n = math.prod(int(d) for d in shape) if shape is not None else 0
@@ -996,7 +995,7 @@ _UNLOADED_WEIGHTS = re.compile(r"could not be loaded|freshly[- ]initiali[sz]ed")
 
 
 def _load_keras(archive, name, folder, path):
-    import keras
+    from skcatdog._quiet import keras
 
     file = os.path.join(folder, name)
     with open(file, "wb") as out:

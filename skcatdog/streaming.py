@@ -49,11 +49,11 @@ import tempfile
 import threading
 import warnings
 
-import keras
 import numpy as np
 from sklearn.base import clone
 
 from skcatdog._images import infer_image_shape
+from skcatdog._quiet import keras
 from skcatdog.loading import _as_paths, _effective_n_jobs
 
 __all__ = ["ImageBatches", "validate_paths"]
@@ -169,6 +169,11 @@ class ImageBatches(keras.utils.PyDataset):
     flip : bool, default=False
         Follow each batch by its mirror images (for test-time flipping):
         a batch of ``b`` files gives ``2 * b`` images.
+    pad : bool, default=False
+        Fill a short last batch up to ``batch_size`` with copies of its last
+        image, so that every batch has one shape (for prediction: Keras then
+        traces its predict step once per model, not again for each new
+        remainder). The caller drops the outputs past ``len(X)``.
     workers : int, default=None
         Threads decoding batches; ``None`` uses the loader's ``n_jobs``, at
         least 2 (pixels in memory need none: 1).
@@ -182,8 +187,8 @@ class ImageBatches(keras.utils.PyDataset):
 
     def __init__(
         self, X, loader, image_shape, batch_size=32, *, y=None, sample_weight=None,
-        shuffle=False, random_state=None, flip=False, workers=None, max_queue_size=4,
-        keep_decoded=False,
+        shuffle=False, random_state=None, flip=False, pad=False, workers=None,
+        max_queue_size=4, keep_decoded=False,
     ):
         if workers is None:
             workers = 1 if loader is None else _n_workers(loader)
@@ -197,6 +202,7 @@ class ImageBatches(keras.utils.PyDataset):
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
         self.shuffle = shuffle
         self.flip = flip
+        self.pad = pad
         self._rng = np.random.RandomState(random_state)
         self._order = self._rng.permutation(len(self.X)) if shuffle else None
         keep_decoded = keep_decoded and loader is not None  # pixels are in memory already
@@ -211,6 +217,9 @@ class ImageBatches(keras.utils.PyDataset):
         rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
         idx = self._order[rows] if self._order is not None else np.arange(len(self.X))[rows]
         images = self._pixels(idx).reshape(-1, *self.image_shape)
+        if self.pad and len(images) < self.batch_size:
+            images = np.concatenate(
+                [images, np.repeat(images[-1:], self.batch_size - len(images), axis=0)])
         if self.flip:
             images = np.concatenate([images, images[:, :, ::-1]])
         if self.y is None:

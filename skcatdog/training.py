@@ -548,15 +548,12 @@ class CNNClassifier(KerasClassifier):
         args = self._predict_arguments(**kwargs)
         batch_size = args.pop("batch_size", None) or self.batch_size
         flip = bool(self.test_time_flip)
-        batches = self._batches(X, batch_size, flip=flip)
+        # Every batch is full (the last one padded): one shape, one trace of the step.
+        batches = self._batches(X, batch_size, flip=flip, pad=True)
         proba = self.model_.predict(batches, **args)
-        if flip:  # each batch came as [b images, their b mirror images]
-            sizes = [2 * min(batch_size, len(X) - i * batch_size) for i in range(len(batches))]
-            proba = np.concatenate([
-                (both[: len(both) // 2] + both[len(both) // 2 :]) / 2
-                for both in np.split(proba, np.cumsum(sizes)[:-1])
-            ])
-        return proba
+        # Each batch came as [batch_size images] or [them, their mirror images].
+        proba = proba.reshape(len(batches), 2 if flip else 1, batch_size, *proba.shape[1:])
+        return proba.mean(axis=1).reshape(-1, *proba.shape[3:])[: len(X)]
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each image.

@@ -30,8 +30,9 @@ def pytest_configure(config):
         return
     if os.environ.get("TF_NUM_INTRAOP_THREADS"):
         return
-    import tensorflow as tf
+    from skcatdog._quiet import import_tensorflow
 
+    tf = import_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
 

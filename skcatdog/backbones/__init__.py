@@ -106,7 +106,7 @@ def imagenet_weights_path(backbone="efficientnet_lite0", data_home=None):
 
 
 def _efficientnet_lite(backbone, weights, input_shape, data_home):
-    import keras
+    from skcatdog._quiet import keras
 
     model = efficientnet_lite.build(backbone, input_shape, include_top=True)
     headless = keras.Model(model.input, model.get_layer("top_activation").output,
@@ -142,7 +142,7 @@ def _preprocessing_of(module_name):
 
 
 def _keras_application(backbone, weights, input_shape):
-    import keras
+    from skcatdog._quiet import keras
 
     constructor = getattr(keras.applications, backbone, None)
     if not callable(constructor) or not backbone[:1].isupper():

@@ -88,8 +88,9 @@ def build(name="efficientnet_lite0", input_shape=(None, None, 3), include_top=Fa
         ``top_conv``/``top_bn``/``top_activation``, and with the top
         ``avg_pool``/``predictions``.
     """
-    import keras
     from keras import layers
+
+    from skcatdog._quiet import keras
 
     if name not in VARIANTS:
         raise ValueError(f"Unknown EfficientNet-Lite variant {name!r}; "

@@ -65,7 +65,7 @@ def layer_seeds(seed):
 
 def stem(image_shape, augmentation_layers, scale, offset=0.0):
     """``(inputs, x)``: the input, the augmentation layers, then ``pixels * scale + offset``."""
-    import keras
+    from skcatdog._quiet import keras
 
     inputs = keras.Input(shape=tuple(image_shape), name="input")
     x = inputs
@@ -82,8 +82,9 @@ def head(inputs, x, n_classes, dense_units, dropout, next_seed):
     before its activation. It computes in float32 whatever Keras' dtype
     policy: probabilities keep their precision under mixed precision.
     """
-    import keras
     from keras import layers
+
+    from skcatdog._quiet import keras
 
     def initializer():
         return keras.initializers.GlorotUniform(seed=next_seed())

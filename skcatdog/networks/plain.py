@@ -105,8 +105,9 @@ def build(
     >>> model.count_params()
     590785
     """
-    import keras
     from keras import layers
+
+    from skcatdog._quiet import keras
 
     layer_seed = layer_seeds(seed)
 

@@ -75,8 +75,7 @@ def build(
     >>> model.layers[1].trainable, model.count_params() - model.layers[1].count_params()
     (False, 1281)
     """
-    import keras
-
+    from skcatdog._quiet import keras
     from skcatdog.backbones import load_backbone
 
     network = load_backbone(backbone, weights, image_shape)

@@ -114,8 +114,9 @@ def build(
     >>> residual.build((8, 8, 3), 2, n_conv_layers=2, filters=4, residual=True).count_params()
     637
     """
-    import keras
     from keras import layers
+
+    from skcatdog._quiet import keras
 
     layer_seed = layer_seeds(seed)
 
