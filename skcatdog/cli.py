@@ -156,6 +156,16 @@ def _import_tensorflow():
     import skcatdog.models  # noqa: F401
 
 
+def _duration(seconds):
+    """``seconds`` as a person reads them: ``"42s"``, ``"3m05s"``, ``"1h02m"``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 class _Progress:
     """A one-line progress bar on stderr: redrawn on a terminal, printed once in a log."""
 
@@ -170,8 +180,11 @@ class _Progress:
         width = 24
         filled = width if not self.total else int(width * self.done / self.total)
         elapsed = time.perf_counter() - self.start
-        return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+        line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] "
                 f"{self.done}/{self.total} {elapsed:.1f}s")
+        if 0 < self.done < self.total:
+            line += f", ETA {_duration(elapsed / self.done * (self.total - self.done))}"
+        return line
 
     def update(self, n):
         self.done += n
@@ -190,6 +203,9 @@ def _epoch_bar(epochs, enabled):
     import keras
 
     class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.fit_start = time.perf_counter()
+
         def on_epoch_begin(self, epoch, logs=None):
             self.bar = _Progress(self.params.get("steps") or 0, f"epoch {epoch + 1}/{epochs}",
                                  enabled)
@@ -203,8 +219,12 @@ def _epoch_bar(epochs, enabled):
                 return
             stats = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items()
                               if isinstance(v, (int, float)) and k != "learning_rate")
-            elapsed = time.perf_counter() - self.epoch_start
-            line = f"epoch {epoch + 1}/{epochs}  {stats}  {elapsed:.1f}s"
+            now = time.perf_counter()
+            elapsed = now - self.epoch_start
+            left = epochs - epoch - 1
+            eta = (f", ETA {_duration((now - self.fit_start) / (epoch + 1) * left)}"
+                   if left else "")
+            line = f"epoch {epoch + 1}/{epochs}  {stats}  {elapsed:.1f}s{eta}"
             sys.stderr.write(("\r\033[K" if self.bar.tty else "") + line + "\n")
             sys.stderr.flush()
 
@@ -427,6 +447,25 @@ def _write_json(path, document):
     atomic_write_text(path, json.dumps(document, indent=2, allow_nan=True) + "\n")
 
 
+def _json_params(obj):
+    """An estimator as JSON (``{"class": ..., parameter: value}``); a string as it is.
+
+    >>> _json_params(__import__("sklearn.preprocessing").preprocessing.MinMaxScaler())
+    {'class': 'MinMaxScaler', 'clip': False, 'copy': True, 'feature_range': [0, 1]}
+    """
+    if not hasattr(obj, "get_params"):
+        return obj if obj is None or isinstance(obj, (str, int, float, bool)) else repr(obj)
+
+    def plain(value):
+        try:
+            return json.loads(json.dumps(value))  # tuples become lists
+        except (TypeError, ValueError):
+            return _json_params(value)
+
+    return {"class": type(obj).__name__,
+            **{k: plain(v) for k, v in sorted(obj.get_params(deep=False).items())}}
+
+
 def _write_history(path, history, best_epoch):
     from skcatdog._atomic import atomic_write_text
 
@@ -441,19 +480,29 @@ def _write_history(path, history, best_epoch):
     atomic_write_text(path, buffer.getvalue())
 
 
-def _evaluate_into(folder, clf, X_test, y_test, title, extra, progress):
+def _evaluate_into(folder, clf, X_test, y_test, names, title, extra, progress):
     """metrics.json and the report of ``clf`` on ``(X_test, y_test)`` in ``folder``."""
-    from skcatdog.report import compute_metrics, write_report
+    from skcatdog.report import SECTIONS, compute_metrics, write_report
 
     start = time.perf_counter()
     metrics = compute_metrics(clf, X_test, y_test)
     seconds = time.perf_counter() - start
+    timings = dict(extra.pop("timings", {}))
+    about = {"data folder": extra["data_dir"],
+             "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+             **{f"{what} (s)": timings[f"{what}_seconds"] for what in ("load", "train")
+                if f"{what}_seconds" in timings},
+             "skcatdog": skcatdog.__version__}
     if progress:
         _err(f"writing the report ({len(y_test)} test images)")
+    bar = _Progress(len(SECTIONS), "report", progress)
     start = time.perf_counter()
     shown = {**metrics, **{k: v for k, v in extra.items() if k in ("n_train", "n_test")}}
-    write_report(clf, X_test, y_test, folder, metrics=shown, title=title)
-    timings = dict(extra.pop("timings", {}))
+    write_report(clf, X_test, y_test, folder, metrics=shown, title=title,
+                 sample_names=[_shown(n) for n in names], about=about,
+                 skipped=[(s["path"], s["reason"]) for s in extra.get("skipped", [])],
+                 progress=lambda done, total: bar.update(done - bar.done))
+    bar.close()
     timings["evaluate_seconds"] = round(seconds, 3)
     timings["report_seconds"] = round(time.perf_counter() - start, 3)
     document = {**metrics, **extra, "timings": timings}
@@ -620,7 +669,7 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
         "skipped": [{"path": _shown(p), "reason": r} for p, r in skipped],
         "parameters": {
             "model": args.model, "image_size": list(args.image_size), "epochs": args.epochs,
-            "batch_size": args.batch_size, "augmentation": repr(augmentation),
+            "batch_size": args.batch_size, "augmentation": _json_params(augmentation),
             "test_size": args.test_size, "validation_size": args.validation_size,
             "random_state": args.random_state, "n_jobs": args.n_jobs,
         },
@@ -630,7 +679,8 @@ def _train_run(args, data_dir, out, title, data_name="DATA_DIR"):
                     "train_seconds": round(train_seconds, 3)},
     }
     with run as folder:
-        document = _evaluate_into(folder, clf, X[test], y[test], title, extra, progress)
+        document = _evaluate_into(folder, clf, X[test], y[test], paths[test], title, extra,
+                                  progress)
         _write_history(folder / "history.csv", clf.history_, clf.best_epoch_)
         save_model(pipeline, folder / MODEL_FILE)
     return document
@@ -744,7 +794,7 @@ def _cmd_evaluate(args):
     if args.n_jobs is not None:
         loader.set_params(n_jobs=args.n_jobs)
     start = time.perf_counter()
-    _, X, y, skipped = _labelled_pixels(args.data_dir, found, loader, not args.quiet)
+    paths, X, y, skipped = _labelled_pixels(args.data_dir, found, loader, not args.quiet)
     load_seconds = time.perf_counter() - start
     unknown = sorted(set(y) - {str(c) for c in rest.classes_})
     if unknown:
@@ -764,7 +814,7 @@ def _cmd_evaluate(args):
         "timings": {"load_seconds": round(load_seconds, 3)},
     }
     with run as folder:
-        document = _evaluate_into(folder, rest, X, y, f"skcatdog: {_shown(args.data_dir)}",
+        document = _evaluate_into(folder, rest, X, y, paths, f"skcatdog: {_shown(args.data_dir)}",
                                   extra, not args.quiet)
     print(f"accuracy: {document['accuracy']:.3f} on {len(y)} images, {_compared(document)}; "
           f"folder: {_shown(args.out)}")

@@ -14,6 +14,7 @@ classifiers as they are.
 """
 
 import math
+import os
 
 import numpy as np
 
@@ -45,6 +46,18 @@ def _show_photo(ax, image):
     if image.ndim == 3 and image.shape[2] == 1:
         return ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255)
     return ax.imshow(image)
+
+
+def _shortened(name, width=24):
+    """``name`` in at most ``width`` characters, cut in the middle.
+
+    >>> _shortened("IMG_20240101_120000_portrait_of_the_cat.jpg")
+    'IMG_20240101…the_cat.jpg'
+    """
+    if len(name) <= width:
+        return name
+    tail = (width - 1) // 2
+    return name[:width - 1 - tail] + "…" + name[-tail:]
 
 
 def _new_figure(fig, figsize):
@@ -274,7 +287,7 @@ class FeatureMapsDisplay:
         heights = self._heights(n_cols, max_channels)
         return (n_cols * 0.75 + 0.5, sum(heights) * 0.8 + 0.45 * len(heights))
 
-    def plot(self, fig=None, *, n_cols=16, max_channels=None, cmap="viridis"):
+    def plot(self, fig=None, *, n_cols=16, max_channels=None, cmap="viridis", mosaic=False):
         """Draw the tiles.
 
         Parameters
@@ -287,6 +300,11 @@ class FeatureMapsDisplay:
             Draw at most this many channels per layer; None draws all.
         cmap : str, default="viridis"
             Colour map of the tiles.
+        mosaic : bool, default=False
+            Draw each layer's tiles as one image (one Axes per layer, the
+            tiles one pixel apart) instead of one Axes per tile: the same
+            picture, drawn many times faster when there are many channels.
+            ``axes_`` and ``images_`` then hold one entry per layer.
 
         Returns
         -------
@@ -297,6 +315,8 @@ class FeatureMapsDisplay:
         blocks, rows = self._layout(n_cols, max_channels)
         fig = _new_figure(fig, self._figsize(n_cols, max_channels))
         heights = self._heights(n_cols, max_channels)
+        if mosaic:
+            return self._plot_mosaic(fig, blocks, heights, n_cols, cmap)
         subfigs = np.atleast_1d(
             fig.subfigures(len(blocks), 1, height_ratios=[h + 0.5 for h in heights])
         )
@@ -322,6 +342,34 @@ class FeatureMapsDisplay:
             subfig.suptitle(f"{name} {shape}", fontsize="small", x=0.01, ha="left")
             self.axes_[name] = axes[:len(tiles)]
             self.images_[name] = drawn
+        self.figure_ = fig
+        return self
+
+    def _plot_mosaic(self, fig, blocks, heights, n_cols, cmap):
+        import matplotlib
+
+        colours = matplotlib.colormaps[cmap].with_extremes(bad="white")  # the gaps
+        axes = np.atleast_1d(fig.subplots(len(blocks), 1, height_ratios=heights))
+        self.axes_, self.images_ = {}, {}
+        for ax, (name, tiles) in zip(axes, blocks):
+            ax.set_axis_off()
+            self.axes_[name] = np.array([ax])
+            if tiles is None:
+                self.images_[name] = [_show_photo(ax, self.image)]
+                ax.set_title("input image", fontsize="small", loc="left")
+                continue
+            h, w = tiles[0].shape
+            cols = min(n_cols, len(tiles))
+            n_rows = math.ceil(len(tiles) / cols)
+            sheet = np.full((n_rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+            for k, tile in enumerate(tiles):
+                r, c = divmod(k, cols)
+                sheet[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = _scale01(tile)
+            self.images_[name] = [ax.imshow(sheet, cmap=colours, vmin=0, vmax=1,
+                                            interpolation="nearest",
+                                            aspect="auto" if h == 1 else "equal")]
+            shape = np.asarray(self.maps[name]).shape
+            ax.set_title(f"{name} {shape}", fontsize="small", loc="left")
         self.figure_ = fig
         return self
 
@@ -480,7 +528,10 @@ class MistakesDisplay:
     confidence : array-like of shape (n,)
         Predicted probability of ``y_pred``.
     indices : array-like of shape (n,), default=None
-        Their positions in the test set, shown in the titles.
+        Their positions in the test set.
+    names : array-like of str of shape (n,), default=None
+        Their file names, shown above each photo (long names are shortened
+        in the middle) so that a mislabelled photo can be found.
 
     Attributes
     ----------
@@ -505,12 +556,13 @@ class MistakesDisplay:
     (3, 'true cat\\npred dog (0.90)')
     """
 
-    def __init__(self, images, y_true, y_pred, confidence, *, indices=None):
+    def __init__(self, images, y_true, y_pred, confidence, *, indices=None, names=None):
         self.images = images
         self.y_true = y_true
         self.y_pred = y_pred
         self.confidence = confidence
         self.indices = indices
+        self.names = names
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, n=8, **kwargs):
@@ -540,7 +592,11 @@ class MistakesDisplay:
             images = _images(estimator, X_wrong)
         else:
             images = np.empty((0, *clf.image_shape_), dtype=np.float32)
-        display = cls(images, np.asarray(y)[indices], y_pred, confidence, indices=indices)
+        names = None
+        if len(indices) and all(isinstance(X[i], (str, os.PathLike)) for i in indices):
+            names = [os.path.basename(X[i]) for i in indices]
+        display = cls(images, np.asarray(y)[indices], y_pred, confidence, indices=indices,
+                      names=names)
         return display.plot(**kwargs)
 
     def _figsize(self, n_cols=4):
@@ -579,7 +635,8 @@ class MistakesDisplay:
             if i >= n:
                 continue
             _show_photo(ax, self.images[i])
-            ax.set_title(f"true {self.y_true[i]}\npred {self.y_pred[i]} "
+            name = "" if self.names is None else f"{_shortened(str(self.names[i]))}\n"
+            ax.set_title(f"{name}true {self.y_true[i]}\npred {self.y_pred[i]} "
                          f"({float(self.confidence[i]):.2f})", fontsize="small")
         self.axes_ = axes[:n]
         self.figure_ = fig

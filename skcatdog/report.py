@@ -13,18 +13,22 @@ import base64
 import html
 import io
 import json
+import os
 from numbers import Integral, Real
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from skcatdog._atomic import atomic_write_bytes, atomic_write_text
 from skcatdog._baseline import SUGGESTION, compare_with_baseline
 
-__all__ = ["compute_metrics", "write_report"]
+__all__ = ["SECTIONS", "Section", "compute_metrics", "write_report"]
 
-#: Feature maps the report draws at most: layers (spread over the network) and
-#: channels per layer. The notebook's networks stay whole within both.
+#: Feature maps the report shows: layers (spread over the network) and channels
+#: per layer; and, one click away, at most these many.
+SHOWN_MAP_LAYERS = 4
+SHOWN_MAP_CHANNELS = 8
 MAX_MAP_LAYERS = 8
 MAX_MAP_CHANNELS = 64
 
@@ -236,6 +240,197 @@ def _balanced_examples(y, classes, n):
     return np.array(sorted(chosen), dtype=int)
 
 
+# -- sections --------------------------------------------------------------------
+#
+# Each builder takes the evaluated test set and returns its Sections (none when it
+# does not apply); write_report draws them in the order of SECTIONS.
+
+
+class _Evaluated(NamedTuple):
+    """What every section draws from: the test set, decoded once, and its predictions."""
+
+    clf: object
+    name: str
+    images: np.ndarray
+    y_test: np.ndarray
+    names: list
+    classes: np.ndarray
+    proba: np.ndarray
+    y_pred: np.ndarray
+    examples: np.ndarray
+
+
+class Section(NamedTuple):
+    """One heading of the report: a figure (written as ``file_name`` too) and HTML.
+
+    ``details`` is an optional second ``(file_name, summary, Figure)`` shown
+    folded, one click away; ``html`` is drawn after the figure.
+    """
+
+    file_name: str
+    heading: str
+    caption: str
+    figure: object
+    details: tuple = None
+    html: str = ""
+
+
+def _training_curves(ev):
+    from matplotlib.figure import Figure
+
+    from skcatdog.plotting import TrainingHistoryDisplay
+
+    if not getattr(ev.clf, "history_", None):
+        return []
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    TrainingHistoryDisplay(ev.clf.history_, best_epoch=getattr(ev.clf, "best_epoch_", None),
+                           estimator_name=ev.name).plot(ax=fig.subplots(1, 2))
+    return [Section("training_history.png", "Training curves",
+                    "Accuracy and loss per epoch; the dashed line marks the epoch whose "
+                    "weights were kept.", fig)]
+
+
+def _roc_pr_curves(ev):
+    from matplotlib.figure import Figure
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    if len(ev.classes) != 2 or not np.isin(ev.classes, ev.y_test).all():
+        return []
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    roc_ax, pr_ax = fig.subplots(1, 2)
+    positive = ev.classes[1]
+    RocCurveDisplay.from_predictions(ev.y_test, ev.proba[:, 1], pos_label=positive,
+                                     name=ev.name, ax=roc_ax, plot_chance_level=True)
+    PrecisionRecallDisplay.from_predictions(ev.y_test, ev.proba[:, 1], pos_label=positive,
+                                            name=ev.name, ax=pr_ax, plot_chance_level=True)
+    roc_ax.set_title("ROC curve")
+    pr_ax.set_title("Precision-recall curve")
+    return [Section("roc_pr_curves.png", "ROC and precision-recall curves",
+                    f"Positive class: {positive}.", fig)]
+
+
+def _confusion_matrix(ev):
+    from matplotlib.figure import Figure
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig = Figure(figsize=(4.5, 4), layout="constrained")
+    ConfusionMatrixDisplay.from_predictions(ev.y_test, ev.y_pred, labels=ev.classes,
+                                            ax=fig.subplots(), colorbar=False)
+    return [Section("confusion_matrix.png", "Confusion matrix",
+                    "Rows: true class; columns: predicted class.", fig)]
+
+
+def _spread(names, n):
+    """At most ``n`` of ``names``, spread evenly from the first to the last."""
+    if len(names) <= n:
+        return list(names)
+    return [names[i] for i in sorted({round(i * (len(names) - 1) / (n - 1)) for i in range(n)})]
+
+
+def _maps_figure(maps, image, n_layers, n_channels):
+    from matplotlib.figure import Figure
+
+    from skcatdog.plotting import FeatureMapsDisplay
+
+    display = FeatureMapsDisplay({k: maps[k] for k in _spread(list(maps), n_layers)},
+                                 image=image)
+    n_cols = min(16, n_channels)
+    fig = Figure(figsize=display._figsize(n_cols=n_cols, max_channels=n_channels),
+                 layout="constrained")
+    display.plot(fig, n_cols=n_cols, max_channels=n_channels, mosaic=True)
+    return fig
+
+
+def _feature_maps(ev):
+    from skcatdog.inspection import feature_maps
+
+    if not len(ev.examples):
+        return []
+    first = ev.examples[0]
+    maps = feature_maps(ev.clf, ev.images[first])
+    # Poolings are downsampled copies of the convolutions before them: leave them out.
+    maps = {k: v for k, v in maps.items() if not k.startswith(("pool", "global_pool"))}
+    shown = _maps_figure(maps, ev.images[first], SHOWN_MAP_LAYERS, SHOWN_MAP_CHANNELS)
+    more = _maps_figure(maps, ev.images[first], MAX_MAP_LAYERS, MAX_MAP_CHANNELS)
+    return [Section("feature_maps.png", "Feature maps",
+                    f"Activations for test photo {ev.names[first]} (true class "
+                    f"{ev.y_test[first]}): the first {SHOWN_MAP_CHANNELS} channels of "
+                    f"{min(len(maps), SHOWN_MAP_LAYERS)} layers, each scaled to its own range.",
+                    shown, details=("feature_maps_all.png",
+                                    f"More: up to {MAX_MAP_CHANNELS} channels of up to "
+                                    f"{MAX_MAP_LAYERS} of the {len(maps)} layers", more))]
+
+
+def _saliency(ev):
+    from matplotlib.figure import Figure
+
+    from skcatdog.plotting import SaliencyDisplay
+
+    if not len(ev.examples):
+        return []
+    fig = Figure(figsize=(8.8, 2.3 * len(ev.examples)), layout="constrained")
+    SaliencyDisplay.from_estimator(ev.clf, ev.images[ev.examples], ev.y_test[ev.examples],
+                                   random_state=0, fig=fig)
+    return [Section("saliency.png", "Where the network looks",
+                    "Gradient saliency, SmoothGrad and Grad-CAM (last convolution) of the "
+                    "predicted class, over the photo in grey: "
+                    + ", ".join(ev.names[i] for i in ev.examples) + ".", fig)]
+
+
+def _mistakes(ev):
+    from matplotlib.figure import Figure
+
+    from skcatdog.inspection import _rank_mistakes
+    from skcatdog.plotting import MistakesDisplay
+
+    indices, y_wrong, confidence = _rank_mistakes(ev.classes, ev.y_test, ev.proba, n=8)
+    names = [ev.names[i] for i in indices]
+    display = MistakesDisplay(ev.images[indices], ev.y_test[indices], y_wrong, confidence,
+                              indices=indices, names=[Path(n).name for n in names])
+    fig = Figure(figsize=display._figsize(), layout="constrained")
+    display.plot(fig)
+    e = html.escape
+    rows = "".join(f'<tr><td class="key">{e(n)}</td><td>{e(str(t))}</td><td>{e(str(p))}</td>'
+                   f"<td>{c:.3f}</td></tr>"
+                   for n, t, p, c in zip(names, ev.y_test[indices], y_wrong, confidence))
+    table = ('<table class="mistakes"><tr><th class="key">photo</th><th>true</th>'
+             f"<th>predicted</th><th>probability</th></tr>{rows}</table>" if rows else "")
+    return [Section("mistakes.png", "Most confident mistakes",
+                    f"{int((ev.y_pred != ev.y_test).sum())} of {len(ev.y_test)} test photos "
+                    f"are misclassified; the {len(indices)} most confident are shown with the "
+                    "predicted probability.", fig, html=table)]
+
+
+#: The report's figures, in order: each a function of the evaluated test set
+#: returning a list of :class:`Section`.
+SECTIONS = (_training_curves, _roc_pr_curves, _confusion_matrix, _feature_maps, _saliency,
+            _mistakes)
+
+
+def _figure_html(file_name, heading, caption, fig, out_dir):
+    """Write ``fig`` as ``out_dir/file_name``; return its ``<figure>`` holding the same PNG."""
+    e = html.escape
+    png = _png_bytes(fig)
+    atomic_write_bytes(out_dir / file_name, png)
+    data = base64.b64encode(png).decode("ascii")
+    return (f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{e(heading)}\">"
+            f"<figcaption>{e(caption)} ({e(file_name)})</figcaption></figure>")
+
+
+def _about_html(about, skipped):
+    e = html.escape
+    parts = []
+    if about:
+        parts.append('<table class="about">' + "".join(
+            f'<tr><th class="key">{e(str(k))}</th><td class="key">{e(_format(v))}</td></tr>'
+            for k, v in about.items()) + "</table>")
+    if skipped:
+        items = "".join(f"<li>{e(str(path))}: {e(str(reason))}</li>" for path, reason in skipped)
+        parts.append(f"<details><summary>{len(skipped)} skipped files</summary><ul>{items}</ul>"
+                     "</details>")
+    return "\n".join(parts)
+
+
 def write_report(
     estimator,
     X_test,
@@ -245,19 +440,25 @@ def write_report(
     metrics=None,
     title="skcatdog report",
     n_examples=4,
+    sample_names=None,
+    about=None,
+    skipped=None,
+    progress=None,
 ):
     """Evaluate a fitted CNN on test images and write a self-contained HTML report.
 
-    ``out_dir/report.html`` opens with a box comparing the accuracy with the
-    majority-class baseline (red when the model does no better, flagging one
-    that predicts a single class or near-constant probabilities: it learned
-    nothing), then holds a metrics table, the training curves, the
-    ROC and precision-recall curves (two classes), the confusion matrix, the
-    feature maps of one test photo, gradient / SmoothGrad / Grad-CAM saliency
-    for ``n_examples`` test photos (classes in turn) and the most confident
-    mistakes. Every picture is embedded as a base64 PNG data URI and also
-    written beside the report as a PNG file; the page loads no fonts, scripts
-    or images from anywhere else. Files are written atomically.
+    ``out_dir/report.html`` opens with the facts of the run (``about``, the
+    skipped files) and a box comparing the accuracy with the majority-class
+    baseline (red when the model does no better, flagging one that predicts
+    a single class or near-constant probabilities: it learned nothing), then
+    holds a metrics table and the figures of :data:`SECTIONS`: the training
+    curves, the ROC and precision-recall curves (two classes), the confusion
+    matrix, a few feature maps of one test photo (more one click away),
+    gradient / SmoothGrad / Grad-CAM saliency for ``n_examples`` test photos
+    (classes in turn) and the most confident mistakes, named. Every picture
+    is embedded as a base64 PNG data URI and also written beside the report
+    as a PNG file; the page loads no fonts, scripts or images from anywhere
+    else. Files are written atomically.
 
     Figures are drawn on bare :class:`matplotlib.figure.Figure` objects
     (Agg rendering, no pyplot), so the caller's backend and open figures are
@@ -283,6 +484,17 @@ def write_report(
         Page title and heading.
     n_examples : int, default=4
         Number of test photos in the saliency figure (0 for none).
+    sample_names : array-like of str of shape (n_samples,), default=None
+        The test photos' names (their paths), shown with the mistakes and the
+        examples. None takes ``X_test`` itself when it holds paths, and the
+        positions (``#12``) otherwise.
+    about : dict, default=None
+        Facts shown under the title, in order (the data folder, the date, the
+        run time...).
+    skipped : list of (str, str), default=None
+        Files left out of the run, with the reason: listed, folded.
+    progress : callable, default=None
+        Called as ``progress(done, total)`` after each figure is written.
 
     Returns
     -------
@@ -306,31 +518,12 @@ def write_report(
     >>> clf = SimpleCNNClassifier(epochs=1, filters=2, dense_units=2,
     ...                           validation_fraction=0, random_state=0).fit(X, y)
     >>> with tempfile.TemporaryDirectory() as out:
-    ...     path = write_report(clf, X, y, out, n_examples=2)
+    ...     path = write_report(clf, X, y, out, n_examples=2, about={"data": "random"})
     ...     page = path.read_text(encoding="utf-8")
     >>> path.name, page.count('src="data:image/png;base64,')
-    ('report.html', 6)
+    ('report.html', 7)
     """
-    from matplotlib.figure import Figure
-    from sklearn.metrics import (
-        ConfusionMatrixDisplay,
-        PrecisionRecallDisplay,
-        RocCurveDisplay,
-    )
-
-    from skcatdog.inspection import (
-        _images,
-        _predict_proba,
-        _rank_mistakes,
-        _split_estimator,
-        feature_maps,
-    )
-    from skcatdog.plotting import (
-        FeatureMapsDisplay,
-        MistakesDisplay,
-        SaliencyDisplay,
-        TrainingHistoryDisplay,
-    )
+    from skcatdog.inspection import _images, _predict_proba, _split_estimator
 
     if not isinstance(n_examples, Integral) or n_examples < 0:
         raise ValueError(f"n_examples must be a non-negative int; got {n_examples!r}.")
@@ -342,104 +535,55 @@ def write_report(
     images = _images(estimator, X_test)
     if len(images) != len(y_test):
         raise ValueError(f"X_test has {len(images)} samples but y_test has {len(y_test)}.")
+    names = _sample_names(X_test, sample_names, len(y_test))
     classes = np.asarray(clf.classes_)
     proba = _predict_proba(clf, images, len(images))
+    y_pred = classes[np.argmax(proba, axis=1)]
     if metrics is None:
         metrics = _metrics_from_proba(classes, y_test, proba)
-    # From the predictions, not ``metrics``: a caller's own dict may lack it.
-    comparison = compare_with_baseline(y_test, classes[np.argmax(proba, axis=1)], proba)
-    name = type(clf).__name__
-
-    figures = []  # (file name, heading, caption, Figure)
-
-    if getattr(clf, "history_", None):
-        fig = Figure(figsize=(10, 3.8), layout="constrained")
-        TrainingHistoryDisplay(clf.history_, best_epoch=getattr(clf, "best_epoch_", None),
-                               estimator_name=name).plot(ax=fig.subplots(1, 2))
-        figures.append(("training_history.png", "Training curves",
-                        "Accuracy and loss per epoch; the dashed line marks the epoch whose "
-                        "weights were kept.", fig))
-
-    if len(classes) == 2 and np.isin(classes, y_test).all():
-        fig = Figure(figsize=(10, 4.2), layout="constrained")
-        roc_ax, pr_ax = fig.subplots(1, 2)
-        RocCurveDisplay.from_predictions(y_test, proba[:, 1], pos_label=classes[1], name=name,
-                                         ax=roc_ax, plot_chance_level=True)
-        PrecisionRecallDisplay.from_predictions(y_test, proba[:, 1], pos_label=classes[1],
-                                                name=name, ax=pr_ax, plot_chance_level=True)
-        roc_ax.set_title("ROC curve")
-        pr_ax.set_title("Precision-recall curve")
-        figures.append(("roc_pr_curves.png", "ROC and precision-recall curves",
-                        f"Positive class: {classes[1]}.", fig))
-
-    fig = Figure(figsize=(4.5, 4), layout="constrained")
-    ConfusionMatrixDisplay.from_predictions(
-        y_test, classes[np.argmax(proba, axis=1)], labels=classes, ax=fig.subplots(),
-        colorbar=False)
-    figures.append(("confusion_matrix.png", "Confusion matrix",
-                    "Rows: true class; columns: predicted class.", fig))
-
-    examples = _balanced_examples(y_test, classes, n_examples)
-    if len(examples):
-        first = examples[0]
-        maps = feature_maps(clf, images[first])
-        # Poolings are downsampled copies of the convolutions before them: leave them out.
-        maps = {k: v for k, v in maps.items() if not k.startswith(("pool", "global_pool"))}
-        # A pretrained backbone has a hundred such layers, of up to 1,280 channels:
-        # a few layers spread from the first to the last, and their first channels.
-        names = list(maps)
-        keep = sorted({round(i * (len(names) - 1) / (MAX_MAP_LAYERS - 1))
-                       for i in range(MAX_MAP_LAYERS)}) if len(names) > MAX_MAP_LAYERS else None
-        if keep is not None:
-            maps = {names[i]: maps[names[i]] for i in keep}
-        display = FeatureMapsDisplay(maps, image=images[first])
-        fig = Figure(figsize=display._figsize(max_channels=MAX_MAP_CHANNELS),
-                     layout="constrained")
-        display.plot(fig, max_channels=MAX_MAP_CHANNELS)
-        figures.append(("feature_maps.png", "Feature maps",
-                        f"Activations for test photo #{first} (true class {y_test[first]}), "
-                        "one tile per channel, each scaled to its own range.", fig))
-
-        fig = Figure(figsize=(8.8, 2.3 * len(examples)), layout="constrained")
-        SaliencyDisplay.from_estimator(clf, images[examples], y_test[examples],
-                                       random_state=0, fig=fig)
-        figures.append(("saliency.png", "Where the network looks",
-                        "Gradient saliency, SmoothGrad and Grad-CAM (last convolution) of the "
-                        "predicted class, over the photo in grey.", fig))
-
-    indices, y_wrong, confidence = _rank_mistakes(classes, y_test, proba, n=8)
-    display = MistakesDisplay(images[indices], y_test[indices], y_wrong, confidence,
-                              indices=indices)
-    fig = Figure(figsize=display._figsize(), layout="constrained")
-    display.plot(fig)
-    figures.append(("mistakes.png", "Most confident mistakes",
-                    f"{int((classes[np.argmax(proba, axis=1)] != y_test).sum())} of "
-                    f"{len(y_test)} test photos are misclassified; the {len(indices)} most "
-                    "confident are shown with the predicted probability.", fig))
+    evaluated = _Evaluated(clf, type(clf).__name__, images, y_test, names, classes, proba,
+                           y_pred, _balanced_examples(y_test, classes, n_examples))
 
     e = html.escape
     body = [f"<h1>{e(title)}</h1>",
-            f"<p>{e(name)} on {len(y_test)} test images of shape "
+            f"<p>{e(evaluated.name)} on {len(y_test)} test images of shape "
             f"{e(str(tuple(clf.image_shape_)))}; classes {e(', '.join(map(str, classes)))}.</p>",
-            _baseline_html(comparison),
+            _about_html(about, skipped),
+            # From the predictions, not ``metrics``: a caller's own dict may lack it.
+            _baseline_html(compare_with_baseline(y_test, y_pred, proba)),
             "<h2>Metrics</h2>", _metrics_html(metrics),
             "<details><summary>Estimator</summary><pre>" + e(repr(estimator)) + "</pre></details>"]
-    for file_name, heading, caption, fig in figures:
-        png = _png_bytes(fig)
-        atomic_write_bytes(out_dir / file_name, png)
-        data = base64.b64encode(png).decode("ascii")
-        body.append(
-            f"<h2>{e(heading)}</h2><figure><img src=\"data:image/png;base64,{data}\" "
-            f"alt=\"{e(heading)}\"><figcaption>{e(caption)} ({e(file_name)})</figcaption></figure>"
-        )
+    for done, build in enumerate(SECTIONS, 1):
+        for section in build(evaluated):
+            body.append(f"<h2>{e(section.heading)}</h2>")
+            body.append(_figure_html(section.file_name, section.heading, section.caption,
+                                     section.figure, out_dir))
+            if section.details is not None:
+                file_name, summary, fig = section.details
+                body.append(f"<details><summary>{e(summary)}</summary>"
+                            + _figure_html(file_name, summary, summary, fig, out_dir)
+                            + "</details>")
+            body.append(section.html)
+        if progress is not None:
+            progress(done, len(SECTIONS))
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
+        + "\n".join(part for part in body if part)
         + "\n<script type=\"application/json\" id=\"metrics\">"
         + json.dumps(metrics, default=str).replace("</", "<\\/")
         + "</script>\n</body></html>\n"
     )
     return atomic_write_text(out_dir / "report.html", page)
 
+
+def _sample_names(X_test, sample_names, n):
+    if sample_names is not None:
+        names = [str(name) for name in sample_names]
+        if len(names) != n:
+            raise ValueError(f"sample_names has {len(names)} names for {n} test images.")
+        return names
+    if n and all(isinstance(x, (str, os.PathLike)) for x in X_test):
+        return [os.fspath(x) for x in X_test]
+    return [f"#{i}" for i in range(n)]

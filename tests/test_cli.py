@@ -311,8 +311,15 @@ def test_train_metrics_json(trained, data_dir):
     assert set(metrics["timings"]) >= {"load_seconds", "train_seconds", "evaluate_seconds"}
     assert metrics["parameters"]["epochs"] == 2
     assert metrics["parameters"]["image_size"] == [16, 16]
-    augmentation = metrics["parameters"]["augmentation"]
-    assert "shear_range=0.1" in augmentation and "horizontal_flip=True" in augmentation
+    augmentation = metrics["parameters"]["augmentation"]  # plain JSON, not a repr
+    assert augmentation["class"] == "ImageAugmenter"
+    assert augmentation["shear_range"] == 0.1 and augmentation["horizontal_flip"] is True
+    # The report names the run's facts and the photos it shows.
+    page = (out / "report.html").read_text(encoding="utf-8")
+    head = page[:page.index("<h2>Metrics</h2>")]
+    assert "data folder" in head and "train (s)" in head and "skipped files" in head
+    examples = page[page.index("Where the network looks"):page.index("Most confident")]
+    assert sum(os.path.basename(p) in examples for p in paths) == 4
     assert metrics["versions"]["tensorflow"]
     history = list(csv.DictReader(io.StringIO((out / "history.csv").read_text())))
     assert len(history) == 2
@@ -828,7 +835,7 @@ def test_tuned_model_takes_its_own_defaults(data_dir, tmp_path, capsys):
     defaults = TunedCNNClassifier().get_params()
     assert parameters["model"] == "tuned" and parameters["epochs"] == 1
     assert parameters["batch_size"] == defaults["batch_size"]
-    assert parameters["augmentation"] == repr(defaults["augmentation"])
+    assert parameters["augmentation"] == defaults["augmentation"]  # a preset's name
     assert parameters["validation_size"] == 4
 
 
@@ -903,11 +910,11 @@ def test_train_warns_when_the_model_learned_nothing(data_dir, tmp_path, monkeypa
 def test_evaluate_compares_with_the_baseline(trained, data_dir, tmp_path, monkeypatch, capsys,
                                              answers):
     from skcatdog import DeepCNNClassifier
-    from skcatdog.cli import _labelled_pixels
+    from skcatdog.cli import _find_labelled, _labelled_pixels
     from skcatdog.persistence import load_model
 
     loader = load_model(trained[0] / "model.skcatdog")[0]
-    _, X, y, _ = _labelled_pixels(str(data_dir), loader, False)
+    _, X, y, _ = _labelled_pixels(str(data_dir), _find_labelled(data_dir), loader, False)
     truth = {_key(x): label for x, label in zip(X, y)}
     monkeypatch.setattr(DeepCNNClassifier, "predict_proba", _answering(answers, truth))
     capsys.readouterr()

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ def test_write_report_self_contained(shapes_clf, shapes_data, tmp_path):
     assert not re.search(r"""\b(?:src|href)\s*=\s*(?!["']?data:)""", page)
     payloads = _images_in(page)
     names = ["training_history.png", "roc_pr_curves.png", "confusion_matrix.png",
-             "feature_maps.png", "saliency.png", "mistakes.png"]
+             "feature_maps.png", "feature_maps_all.png", "saliency.png", "mistakes.png"]
     assert len(payloads) == len(names) == page.count("<img")
     for name, payload in zip(names, payloads):
         png = base64.b64decode(payload)
@@ -139,16 +140,39 @@ def test_write_report_pipeline_of_files(shapes_clf, shapes_data, tmp_path):
     y_files = y[::8]
     metrics = compute_metrics(pipe, np.array(paths), y_files)
     assert metrics["accuracy"] == accuracy_score(y_files, pipe.predict(np.array(paths)))
-    path = write_report(pipe, np.array(paths), y_files, tmp_path / "report", n_examples=2)
+    calls = []
+    path = write_report(pipe, np.array(paths), y_files, tmp_path / "report", n_examples=2,
+                        about={"data folder": str(tmp_path), "run time": "3 s"},
+                        skipped=[("broken.jpg", "truncated file")],
+                        progress=lambda done, total: calls.append((done, total)))
     page = path.read_text(encoding="utf-8")
-    assert len(_images_in(page)) == 6
+    assert len(_images_in(page)) == 7
     assert "ImageLoader" in page
+    assert calls == [(k, 6) for k in range(1, 7)]
+    # The facts of the run under the title, the skipped files one click away.
+    assert page.index("data folder") < page.index("<h2>Metrics</h2>")
+    assert "<summary>1 skipped files</summary><ul><li>broken.jpg: truncated file</li>" in page
+    # Each photo is named: the mistakes (a table of paths), the examples.
+    y_forced = np.where(y_files == "cat", "dog", "cat")  # every photo a mistake
+    page = write_report(pipe, np.array(paths), y_forced, tmp_path / "wrong",
+                        n_examples=2).read_text(encoding="utf-8")
+    table = page[page.index('<table class="mistakes">'):]
+    assert sum(html_escape(p) in table for p in paths) == 8  # the eight most confident
+    assert html_escape(os.path.basename(paths[0])) in page[page.index("Where the network"):]
+    with pytest.raises(ValueError, match="sample_names has 2 names for 10 test images"):
+        write_report(pipe, np.array(paths), y_files, tmp_path / "x", sample_names=["a", "b"])
 
 
 def test_write_report_no_examples_and_bad_args(fitted_deep, toy_images, tmp_path):
     X, y = toy_images
     path = write_report(fitted_deep, X[:10], y[:10], tmp_path, n_examples=0)
-    assert len(_images_in(path.read_text(encoding="utf-8"))) == 4
+    page = path.read_text(encoding="utf-8")
+    assert len(_images_in(page)) == 4
+    # Pixel rows have no file name: a mistake is named by its position.
+    flipped = np.where(y[:10] == "cat", "dog", "cat")
+    page = write_report(fitted_deep, X[:10], flipped, tmp_path / "flipped",
+                        n_examples=0).read_text(encoding="utf-8")
+    assert re.findall(r'<td class="key">(#\d+)</td>', page)
     with pytest.raises(ValueError, match="n_examples"):
         write_report(fitted_deep, X[:10], y[:10], tmp_path, n_examples=-1)
     with pytest.raises(ValueError, match="y_test has 9"):
