@@ -352,13 +352,14 @@ def _feature_maps(ev):
     maps = {k: v for k, v in maps.items() if not k.startswith(("pool", "global_pool"))}
     shown = _maps_figure(maps, ev.images[first], SHOWN_MAP_LAYERS, SHOWN_MAP_CHANNELS)
     more = _maps_figure(maps, ev.images[first], MAX_MAP_LAYERS, MAX_MAP_CHANNELS)
+    more_layers = (f"all {len(maps)} layers" if len(maps) <= MAX_MAP_LAYERS
+                   else f"{MAX_MAP_LAYERS} of the {len(maps)} layers")
     return [Section("feature_maps.png", "Feature maps",
                     f"Activations for test photo {ev.names[first]} (true class "
                     f"{ev.y_test[first]}): the first {SHOWN_MAP_CHANNELS} channels of "
                     f"{min(len(maps), SHOWN_MAP_LAYERS)} layers, each scaled to its own range.",
-                    shown, details=("feature_maps_all.png",
-                                    f"More: up to {MAX_MAP_CHANNELS} channels of up to "
-                                    f"{MAX_MAP_LAYERS} of the {len(maps)} layers", more))]
+                    shown, details=("feature_maps_all.png", f"More: {more_layers}, up to "
+                                    f"{MAX_MAP_CHANNELS} channels each", more))]
 
 
 def _saliency(ev):
