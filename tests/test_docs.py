@@ -19,7 +19,6 @@ import shutil
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
