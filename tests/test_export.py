@@ -92,3 +92,12 @@ def test_export_refuses_what_it_must_not_replace(fitted_deep, tmp_path):
 
         export_model(DummyClassifier().fit([[0]], [0]), tmp_path / "m")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_the_command_line_offers_every_format():
+    from skcatdog.cli import _parser
+    from skcatdog.export import EXPORT_FORMATS
+
+    export = _parser()._subparsers._group_actions[0].choices["export"]
+    (action,) = [a for a in export._actions if a.dest == "format"]
+    assert tuple(action.choices) == EXPORT_FORMATS
