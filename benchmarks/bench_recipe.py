@@ -113,6 +113,10 @@ def parser():
     parser.add_argument("--jit", action="store_true", help="XLA-compile the training step")
     parser.add_argument("--ema", type=float, default=0.0,
                         help="keep an exponential moving average of the weights (momentum)")
+    parser.add_argument("--ema-all", type=float, default=0.0,
+                        help="validate (and keep) an exponential moving average of all the "
+                             "weights and batch-norm statistics, updated every step "
+                             "(momentum; ramped up as TensorFlow's num_updates does)")
     parser.add_argument("--bf16", action="store_true", help="mixed_bfloat16 policy")
     parser.add_argument("--bn-momentum", type=float, default=0.99)
     parser.add_argument("--dropout", type=float, default=0.3)
@@ -128,6 +132,40 @@ def parser():
     parser.add_argument("--save", action="store_true",
                         help="save the kept weights' model to benchmarks/out/<tag>.keras")
     return parser
+
+
+def _keras_callback():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class WeightAverage(_keras_callback()):
+    """An exponential moving average of every float weight, batch-norm statistics included.
+
+    Updated after every training step (airbench and DAWNBench average the
+    whole state, statistics too, so the averaged network is consistent);
+    the momentum ramps up as ``min(momentum, (1 + t) / (10 + t))``.
+    :meth:`swap_in` writes the average into the model.
+    """
+
+    def __init__(self, model, momentum):
+        super().__init__()
+        self.net, self.momentum, self.steps = model, momentum, 0
+        self.variables = [v for v in model.weights
+                          if "float" in str(v.dtype) and "seed_generator" not in v.path]
+        self.average = [np.array(v.numpy(), dtype=np.float32) for v in self.variables]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        m = min(self.momentum, (1 + self.steps) / (10 + self.steps))
+        for average, v in zip(self.average, self.variables):
+            average *= m
+            average += (1 - m) * np.asarray(v.numpy(), dtype=np.float32)
+
+    def swap_in(self):
+        for average, v in zip(self.average, self.variables):
+            v.assign(average.astype(v.dtype))
 
 
 class Recipe:
@@ -175,6 +213,7 @@ class Recipe:
             metrics=["accuracy"], jit_compile=args.jit)
         self.augment = augmenter(args.seed)
         self.history, self.best, self.best_weights = [], -1.0, None
+        self.average = WeightAverage(self.model, args.ema_all) if args.ema_all else None
         self._dataset = None
 
     @property
@@ -189,7 +228,13 @@ class Recipe:
                                     args.batch_size, self.augment, args.seed + epoch, True)
         X_val, y_val = self.pixels[args.eval_size][self.val], self.y[self.val]
         t0 = time.perf_counter()
-        fit = self.model.fit(self._dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        fit = self.model.fit(self._dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0,
+                             callbacks=[self.average] if self.average else None)
+        raw = None
+        if self.average:  # validate the average; training goes on from the raw weights
+            raw = float(((predict(self.model, X_val, args.tta) > 0.5) == y_val).mean())
+            raw_weights = self.model.get_weights()
+            self.average.swap_in()
         val_acc = float(((predict(self.model, X_val, args.tta) > 0.5) == y_val).mean())
         seconds = time.perf_counter() - t0
         # The other view, for the table only (not timed, never chooses an epoch).
@@ -201,8 +246,13 @@ class Recipe:
         print(f"epoch {epoch + 1:2d} size {size} {seconds:6.1f}s "
               f"acc {fit.history['accuracy'][-1]:.4f} val {val_acc:.4f} "
               f"(other tta {other:.4f})", flush=True)
+        if raw is not None:
+            self.history[-1]["val_accuracy_raw_weights"] = raw
+            print(f"         raw weights: val {raw:.4f}", flush=True)
         if val_acc > self.best or args.keep == "last":
             self.best, self.best_weights = val_acc, self.model.get_weights()
+        if raw is not None:
+            self.model.set_weights(raw_weights)
         return seconds
 
     def finish(self):
