@@ -14,8 +14,7 @@ import numpy as np
 
 
 def main():
-    from skcatdog import DeepCNNClassifier
-    from skcatdog import streaming
+    from skcatdog import DeepCNNClassifier, streaming
 
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, (64, 50 * 50 * 3)).astype(np.uint8)
