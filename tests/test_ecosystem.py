@@ -226,8 +226,9 @@ def test_displays_and_scorers(photos, fitted):
 
 
 def test_mlflow_with_cloudpickle(photos, fitted, tmp_path, monkeypatch):
-    mlflow = pytest.importorskip("mlflow")
-    import mlflow.sklearn
+    pytest.importorskip("mlflow")
+    import mlflow
+    import mlflow.sklearn  # noqa: F401  (mlflow.sklearn.log_model below)
 
     X, _ = photos
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
