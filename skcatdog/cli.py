@@ -769,9 +769,10 @@ def _split_loader(estimator):
 
 def _label_hint(unknown, classes):
     """How to make a folder's labels the model's classes (renames for near misses)."""
+    from skcatdog.datasets import _singular
+
     def key(label):
-        label = str(label).lower()
-        return label[:-1] if label.endswith("s") else label
+        return _singular(str(label).lower())
 
     known = {key(c): str(c) for c in classes}
     pairs = [(label, known[key(label)]) for label in unknown if key(label) in known]
