@@ -102,10 +102,11 @@ def cmd_final(args):
             budget_s = sum(seconds)
         else:  # a probe: all epochs as long as its warm ones (the first builds the graph)
             budget_s = len(anchor.sizes) * float(np.mean(seconds[1:]))
-        X_test, _ = P.load_pixels(paths_test, TUNED_IMAGE_SIZE)  # chosen: now the test
-        acc = float(np.mean(clf.predict(X_test) == y_test))
-        anchor_acc = None
-        if n_anchor == len(anchor.sizes):
+        acc = anchor_acc = None
+        if not args.validation_only:
+            X_test, _ = P.load_pixels(paths_test, TUNED_IMAGE_SIZE)  # chosen: now the test
+            acc = float(np.mean(clf.predict(X_test) == y_test))
+        if n_anchor == len(anchor.sizes) and not args.validation_only:
             anchor.finish()
             anchor_acc = anchor.test_accuracy(paths_test, y_test)
         h = clf.history_
@@ -118,14 +119,13 @@ def cmd_final(args):
                      "anchor_history": anchor.history,
                      "load_1min_before": load, "load_1min_after": P.load_average()[0],
                      "history": {k: [float(v) for v in vs] for k, vs in h.items()}})
-        print(f"tuned seed={seed}: test {acc:.4f} val {runs[-1]['val_accuracy']:.4f} "
+        print(f"tuned seed={seed}: test {acc} val {runs[-1]['val_accuracy']:.4f} "
               f"(epoch {runs[-1]['best_epoch']}) fit {fit_s:.0f} s = {fit_s / budget_s:.2f} "
               f"of the anchor's {budget_s:.0f} s (its test {anchor_acc}, val "
               f"{anchor.best:.4f}), load {load:.1f}", flush=True)
-        P.write_json("bench_tuned_final_partial_s" + "-".join(map(str, args.seeds))
-                     + (f"_e{args.epochs}" if args.epochs else "") + ("_alt" if args.set else ""),
+        P.write_json("bench_tuned_final_partial" + _suffix(args),
                      {"runs": runs, "params": repr(clf)})
-    acc = np.array([r["test_accuracy"] for r in runs])
+    acc = np.array([r["test_accuracy"] for r in runs], dtype=float)  # nan: not scored
     summary = {"test_acc_mean": float(acc.mean()),
                "test_acc_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
                "test_acc_min": float(acc.min()), "test_acc_max": float(acc.max()),
@@ -153,7 +153,7 @@ def cmd_plot(args):
     # final runs may be split over processes (--seeds 0, --seeds 1, ...): merge them
     tuned = {"runs": sorted({r["random_state"]: r for f in sorted(
         P.OUT_DIR.glob("bench_tuned_final_s*.json"))
-        if "partial" not in f.name and "_e" not in f.name and "_alt" not in f.name
+        if not any(tag in f.name for tag in ("partial", "_e", "_alt", "_val"))
         for r in json.loads(f.read_text())["runs"]}.values(), key=lambda r: r["random_state"])}
     fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
     runs = {"simple (notebook)": [r for r in accuracy["runs"] if r["model"] == "simple"],
@@ -198,6 +198,12 @@ def cmd_plot(args):
     return {"points": points}
 
 
+def _suffix(args):
+    """The JSON name's tail: seeds, and what makes the run other than the shipped one."""
+    return ("_s" + "-".join(map(str, args.seeds)) + (f"_e{args.epochs}" if args.epochs else "")
+            + ("_alt" if args.set else "") + ("_val" if args.validation_only else ""))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +216,9 @@ def main(argv=None):
     f.add_argument("--verbose", type=int, default=0)
     f.add_argument("--set", type=eval, default=None,
                    help="dict of parameters overriding the tuned defaults (an alternative)")
+    f.add_argument("--validation-only", action="store_true",
+                   help="never decode the test images: choose between configurations "
+                        "(with --set) on validation accuracy and the budget ratio")
     f.add_argument("--json", default=None)
     sub.add_parser("plot")
     args = parser.parse_args(argv)
@@ -218,9 +227,7 @@ def main(argv=None):
     record = {"benchmark": "tuned_final", "environment": P.environment()}
     record.update(cmd_final(args))
     record["environment"]["load_average_end"] = P.load_average()
-    suffix = ("_s" + "-".join(map(str, args.seeds)) + (f"_e{args.epochs}" if args.epochs else "")
-              + ("_alt" if args.set else ""))
-    P.write_json(f"bench_tuned_final{suffix}", record, args.json)
+    P.write_json(f"bench_tuned_final{_suffix(args)}", record, args.json)
     return record
 
 

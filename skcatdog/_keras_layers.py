@@ -123,3 +123,43 @@ class RandomAffine(keras.layers.Layer):
                 "width_shift": self.width_shift, "horizontal_flip": self.horizontal_flip,
                 "vertical_flip": self.vertical_flip, "fill_mode": self.fill_mode,
                 "interpolation": self.interpolation, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="skcatdog")
+class TrainingResize(keras.layers.Layer):
+    """Resizes images to ``size`` while training; passes them unchanged when predicting.
+
+    Progressive resizing (fastai's, and FFCV's low-resolution early epochs):
+    a network with global pooling takes any image size, so its first epochs
+    can train on smaller images at a fraction of the cost. ``size`` is
+    ``(height, width)``, or ``None`` to leave images as they are; Keras reads
+    it when it traces the training step, so whoever changes it between epochs
+    makes the model trace again (:class:`~skcatdog.callbacks.ProgressiveResizing`).
+    Resampling is bilinear with antialiasing, as a decoder's reduction would be.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcatdog._keras_layers import TrainingResize
+    >>> images = np.zeros((2, 8, 8, 3), dtype="float32")
+    >>> layer = TrainingResize(size=(6, 6))
+    >>> tuple(layer(images, training=True).shape), tuple(layer(images).shape)
+    ((2, 6, 6, 3), (2, 8, 8, 3))
+    """
+
+    def __init__(self, size=None, **kwargs):
+        super().__init__(**kwargs)
+        self.size = None if size is None else tuple(size)
+
+    def call(self, images, training=None):
+        if not training or self.size is None:
+            return images
+        return keras.ops.image.resize(images, self.size, interpolation="bilinear",
+                                      antialias=True)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        # The size belongs to a fit in progress; a saved network predicts at full size.
+        return super().get_config()

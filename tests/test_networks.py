@@ -225,3 +225,64 @@ def test_native_bfloat16_reads_the_cpu_flags(tmp_path, flags, expected):
     gpu = bool(tf.config.list_physical_devices("GPU"))  # then float32 whatever the CPU
     assert native_bfloat16(cpuinfo) is (expected and not gpu)
     assert native_bfloat16(tmp_path / "missing") is False
+
+
+def test_progressive_resizing_traces_the_training_step_at_each_size():
+    import keras
+
+    from skcatdog._keras_layers import TrainingResize
+    from skcatdog.callbacks import ProgressiveResizing
+
+    traced = []  # Python runs once per trace: the sizes the training step was built for
+
+    def record(x):
+        traced.append(tuple(x.shape[1:3]))
+        return x
+
+    inputs = keras.Input((8, 8, 1))
+    x = TrainingResize(name="training_resize")(inputs)
+    x = keras.layers.Lambda(record, output_shape=lambda s: s)(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3, padding="same")(x))
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+    model.compile(optimizer="sgd", loss="mse")
+    traced.clear()
+    resizing = ProgressiveResizing(scale=0.75, fraction=0.4)
+    model.fit(np.ones((4, 8, 8, 1)), np.ones(4), epochs=5, batch_size=4, verbose=0,
+              callbacks=[resizing])
+    assert resizing.sizes_ == [(6, 6)] * 2 + [(8, 8)] * 3
+    assert (6, 6) in traced and traced[-1] == (8, 8)
+    assert model.get_layer("training_resize").size is None  # predicting: full size
+    assert model.predict(np.ones((2, 8, 8, 1)), verbose=0).shape == (2, 1)
+    with pytest.raises(ValueError, match="no layer named 'resize'"):
+        model.fit(np.ones((4, 8, 8, 1)), np.ones(4), epochs=1, verbose=0,
+                  callbacks=[ProgressiveResizing(0.5, 1.0, layer_name="resize")])
+
+
+def test_progressive_resizing_trains_small_then_full_and_predicts_at_full_size(toy_images):
+    import pickle
+
+    import keras
+
+    from skcatdog import DeepCNNClassifier, TunedCNNClassifier
+
+    X, y = toy_images
+    sizes = []
+    seen = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: sizes.append(
+        seen.model.get_layer("training_resize").size) if batch == 0 else None)
+    clf = TunedCNNClassifier(epochs=4, filters=4, convs_per_block=1, n_conv_layers=2,
+                             dtype_policy="float32", progressive_resizing=(0.5, 0.5),
+                             callbacks=[seen], random_state=0).fit(X, y)
+    assert sizes == [(8, 8), (8, 8), None, None]  # 16x16 images
+    assert len(clf.history_["val_accuracy"]) == 4
+    proba = clf.predict_proba(X[:5])
+    clf.set_params(callbacks=None)  # a lambda does not pickle
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(clf)).predict_proba(X[:5]), proba,
+                               rtol=1e-5)
+    # Without the option the network holds no resizing layer.
+    plain_fit = clone(clf).set_params(progressive_resizing=None, callbacks=None).fit(X, y)
+    assert "training_resize" not in [layer.name for layer in plain_fit.model_.layers]
+    with pytest.raises(ValueError, match="plain family's does not"):
+        DeepCNNClassifier(epochs=1, progressive_resizing=(0.5, 0.5)).fit(X, y)
+    for bad in [(0, 0.5), (0.5, 2), (0.5,), "half"]:
+        with pytest.raises(ValueError, match="progressive_resizing"):
+            TunedCNNClassifier(epochs=1, progressive_resizing=bad).fit(X, y)
