@@ -9,17 +9,13 @@ own unless ``callbacks`` already holds one, so replacing it is passing
 another::
 
     DeepCNNClassifier(callbacks=[BestWeights(monitor="val_loss", mode="min")])
-
-:class:`ProgressiveResizing` is what ``progressive_resizing`` adds: it sets
-the size of the network's :class:`~skcatdog._keras_layers.TrainingResize`
-layer at the start of each epoch.
 """
 
 import numpy as np
 
 from skcatdog._quiet import keras
 
-__all__ = ["BestWeights", "ProgressiveResizing"]
+__all__ = ["BestWeights"]
 
 
 class BestWeights(keras.callbacks.Callback):
@@ -82,76 +78,3 @@ class BestWeights(keras.callbacks.Callback):
         if self._weights is not None:
             self.model.set_weights(self._weights)
             self._weights = None
-
-
-class ProgressiveResizing(keras.callbacks.Callback):
-    """Train the first epochs on smaller images, the rest at full size.
-
-    fastai's progressive resizing: the early epochs, which only need the
-    coarse shapes, train on images scaled by ``scale``, at a fraction of the
-    cost; the later ones, which refine, on the images as they are.
-    Validation and prediction always see the full size. The network must
-    hold a :class:`~skcatdog._keras_layers.TrainingResize` layer named
-    ``layer_name`` (a classifier with ``progressive_resizing`` builds one)
-    and take any image size (global pooling).
-
-    Parameters
-    ----------
-    scale : float
-        Factor of the image's height and width in the early epochs, in (0, 1].
-    fraction : float
-        Fraction of the fit's epochs trained at that scale (rounded to the
-        nearest epoch).
-    layer_name : str, default="training_resize"
-        The network's resizing layer.
-
-    Examples
-    --------
-    >>> import numpy as np, keras
-    >>> from skcatdog._keras_layers import TrainingResize
-    >>> from skcatdog.callbacks import ProgressiveResizing
-    >>> inputs = keras.Input((8, 8, 1))
-    >>> x = TrainingResize(name="training_resize")(inputs)
-    >>> x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(1, 3)(x))
-    >>> model = keras.Model(inputs, keras.layers.Dense(1)(x))
-    >>> model.compile(optimizer="sgd", loss="mse")
-    >>> resizing = ProgressiveResizing(scale=0.5, fraction=0.5)
-    >>> _ = model.fit(np.ones((4, 8, 8, 1)), np.ones(4), epochs=4, verbose=0,
-    ...               callbacks=[resizing])
-    >>> resizing.sizes_  # the image size of each epoch
-    [(4, 4), (4, 4), (8, 8), (8, 8)]
-    """
-
-    def __init__(self, scale, fraction, layer_name="training_resize"):
-        super().__init__()
-        self.scale = scale
-        self.fraction = fraction
-        self.layer_name = layer_name
-
-    def on_train_begin(self, logs=None):
-        try:
-            self._layer = self.model.get_layer(self.layer_name)
-        except ValueError:
-            raise ValueError(
-                f"ProgressiveResizing: the network has no layer named {self.layer_name!r} "
-                "(a TrainingResize layer) to resize the training images with."
-            ) from None
-        self._full = tuple(self.model.input_shape[1:3])
-        self.sizes_ = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        small = epoch < round(self.fraction * self.params["epochs"])
-        size = (tuple(max(1, round(side * self.scale)) for side in self._full)
-                if small and self.scale < 1 else None)
-        self._resize(size)
-        self.sizes_.append(size or self._full)
-
-    def on_train_end(self, logs=None):
-        self._resize(None)  # a later fit, or Keras' own loop, starts at full size
-
-    def _resize(self, size):
-        if size != self._layer.size:
-            self._layer.size = size
-            # Keras reads the layer when it traces the step: trace again.
-            self.model.train_function = None
-            self.model.make_train_function()

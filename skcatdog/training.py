@@ -46,8 +46,7 @@ from skcatdog._compat import (
     keras_model_from_bytes,
 )
 from skcatdog._images import infer_image_shape
-from skcatdog._keras_layers import TrainingResize
-from skcatdog.callbacks import BestWeights, ProgressiveResizing
+from skcatdog.callbacks import BestWeights
 from skcatdog.parallel import limit_tf_threads
 
 __all__ = ["CNNClassifier", "TRAINING_DEFAULTS", "resolve_dtype_policy"]
@@ -63,7 +62,6 @@ TRAINING_DEFAULTS = {
     "epochs": 17,
     "batch_size": 32,
     "augmentation": None,
-    "progressive_resizing": None,
     "image_shape": None,
     "validation_fraction": 0.1,
     "patience": None,
@@ -108,13 +106,6 @@ _TRAINING_DOC = {
     "augmentation": ("ImageAugmenter", """
         Random perturbation of training images, fresh each epoch; never applied
         when predicting."""),
-    "progressive_resizing": ("tuple (scale, fraction) or None", """
-        Train the first ``fraction`` of the epochs on images resized by
-        ``scale`` (e.g. ``(0.75, 0.5)``: 96x96 for 128x128 images in the first
-        half), the rest at full size; validation and prediction always use the
-        full size (fastai's progressive resizing,
-        :class:`~skcatdog.callbacks.ProgressiveResizing`). Only for networks
-        that take any image size (global pooling); ``None`` for none."""),
     "image_shape": ("tuple of int", """
         ``(height, width, channels)`` when ``X`` holds flat rows of another
         shape than a square RGB or square grayscale image. ``None`` infers it."""),
@@ -276,7 +267,6 @@ class CNNClassifier(KerasClassifier):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "augmentation": [HasMethods(["build_layers"]), None],
-        "progressive_resizing": ["array-like", None],
         "image_shape": ["array-like", None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
@@ -356,8 +346,6 @@ class CNNClassifier(KerasClassifier):
         augmenter = self._augmenter()
         # Built before the policy applies: augmentation stays in float32.
         augmentation_layers = augmenter.build_layers(seed=seed) if augmenter else []
-        if self._resizing() is not None:  # first, so augmentation works on the smaller images
-            augmentation_layers = [TrainingResize(name="training_resize"), *augmentation_layers]
         self.dtype_policy_ = resolve_dtype_policy(self.dtype_policy)
         with _dtype_policy(self.dtype_policy_):
             model = self.network.build(
@@ -382,26 +370,6 @@ class CNNClassifier(KerasClassifier):
             options["weight_decay"] = self.weight_decay
         model.compile(optimizer=self._make_optimizer(**options), loss=loss, metrics=["accuracy"])
         return model
-
-    def _resizing(self):
-        """``progressive_resizing`` as ``(scale, fraction)`` floats, checked; or None."""
-        if self.progressive_resizing is None:
-            return None
-        name = f"{type(self).__name__}: progressive_resizing"
-        try:
-            scale, fraction = (float(v) for v in self.progressive_resizing)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be None or a pair (scale, fraction) of numbers; "
-                             f"got {self.progressive_resizing!r}.") from None
-        if not (0 < scale <= 1 and 0 <= fraction <= 1):
-            raise ValueError(f"{name}=({scale}, {fraction}): the scale must be in (0, 1] "
-                             "and the fraction of the epochs in [0, 1].")
-        if not getattr(self.network, "takes_any_image_size", False):
-            raise ValueError(
-                f"{name} needs a network that takes any image size (global pooling); "
-                f"the {self.network.__name__.rsplit('.', 1)[-1]} family's does not."
-            )
-        return scale, fraction
 
     def _learning_rate(self, n_samples):
         """``learning_rate``, or a Keras schedule for the cosine and the warm-up."""
@@ -524,8 +492,6 @@ class CNNClassifier(KerasClassifier):
         if (self.restore_best_weights and monitor.startswith("val_")
                 and not any(isinstance(c, BestWeights) for c in user)):
             callbacks.append(BestWeights(monitor=monitor, mode=mode))
-        if self._resizing() is not None:
-            callbacks.append(ProgressiveResizing(*self._resizing()))
         if self.patience:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode,
                                                            patience=self.patience))

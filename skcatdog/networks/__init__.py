@@ -11,10 +11,6 @@ A family is a module holding two things:
     dropout mask, drawn by :func:`layer_seeds`.
 ``parameter_constraints``
     scikit-learn's constraints of the architecture keywords.
-``takes_any_image_size`` (optional, default ``False``)
-    ``True`` when the network's output does not depend on the image size
-    (global pooling): the training may then resize images
-    (``progressive_resizing``).
 
 A classifier is a family plus the training written once in
 :class:`skcatdog.training.CNNClassifier`: its class attribute ``network``

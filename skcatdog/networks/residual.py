@@ -14,11 +14,7 @@ from sklearn.utils._param_validation import Interval
 
 from skcatdog.networks import head, layer_seeds, per_block, stem
 
-__all__ = ["build", "parameter_constraints", "takes_any_image_size"]
-
-#: Global pooling makes the head independent of the image size: the training
-#: may resize images (``progressive_resizing``).
-takes_any_image_size = True
+__all__ = ["build", "parameter_constraints"]
 
 parameter_constraints = {
     "n_conv_layers": [Interval(Integral, 1, None, closed="left")],
@@ -159,9 +155,7 @@ def build(
                 x = layers.Add(name=f"add{block}")([x, shortcut])
             x = layers.ReLU(name=f"relu{block}_{i}")(x)
         if width >= 2:
-            # "same": identical on even maps, and the smaller images of
-            # progressive resizing may leave a 1-pixel map to pool.
-            x = layers.MaxPooling2D(2, padding="same", name=f"pool{block}")(x)
+            x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
             width //= 2
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     return head(inputs, x, n_classes, dense_units, dropout, layer_seed)
