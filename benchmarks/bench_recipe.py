@@ -20,6 +20,7 @@ accuracy against training seconds (``benchmarks/RESULTS.md``)::
     .venv/bin/python benchmarks/bench_recipe.py --label-smoothing 0.1 --tta flip
     .venv/bin/python benchmarks/bench_recipe.py --residual --filters 32 64 128 256
     .venv/bin/python benchmarks/bench_recipe.py --sizes 48:10 64:20  # progressive resizing
+    .venv/bin/python benchmarks/bench_recipe.py --mixup 0.2           # mixup
 
 JSON goes to ``benchmarks/out/bench_recipe_<tag>.json``.
 """
@@ -77,7 +78,7 @@ def augmenter(seed):
     ])
 
 
-def dataset(X, y, batch_size, augment, seed, training):
+def dataset(X, y, batch_size, augment, seed, training, mixup=0.0):
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((X, y.astype("float32")))
@@ -87,7 +88,29 @@ def dataset(X, y, batch_size, augment, seed, training):
     if augment is not None:
         ds = ds.map(lambda a, b: (augment(tf.cast(a, "float32"), training=True), b),
                     num_parallel_calls=tf.data.AUTOTUNE)
+    if mixup:
+        ds = ds.map(lambda a, b: mix(a, b, mixup, seed))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def mix(images, targets, alpha, seed):
+    """mixup (Zhang et al. 2018): each image blended with another of its batch.
+
+    One weight ``lam ~ Beta(alpha, alpha)`` per image, folded to ``max(lam, 1 - lam)``
+    so that each image stays mostly itself; the targets blend alike.
+    """
+    import tensorflow as tf
+
+    n = tf.shape(images)[0]
+    g1 = tf.random.gamma([n], alpha, seed=seed)
+    g2 = tf.random.gamma([n], alpha, seed=seed + 1)
+    lam = g1 / (g1 + g2)
+    lam = tf.maximum(lam, 1 - lam)
+    partner = tf.random.shuffle(tf.range(n), seed=seed + 2)
+    lam_images = tf.reshape(lam, [-1, 1, 1, 1])
+    images = tf.cast(images, "float32")
+    images = lam_images * images + (1 - lam_images) * tf.gather(images, partner)
+    return images, lam * targets + (1 - lam) * tf.gather(targets, partner)
 
 
 def predict(model, X, tta):
@@ -121,6 +144,9 @@ def parser():
     parser.add_argument("--bn-momentum", type=float, default=0.99)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--mixup", type=float, default=0.0,
+                        help="mixup's alpha: blend each training image with another of its "
+                             "batch, targets alike (0: none)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--tta", choices=["none", "flip"], default="none")
@@ -225,7 +251,8 @@ class Recipe:
         size = self.sizes[epoch]
         if epoch == 0 or self.sizes[epoch - 1] != size:  # a phase starts
             self._dataset = dataset(self.pixels[size][self.train], self.y[self.train],
-                                    args.batch_size, self.augment, args.seed + epoch, True)
+                                    args.batch_size, self.augment, args.seed + epoch, True,
+                                    mixup=args.mixup)
         X_val, y_val = self.pixels[args.eval_size][self.val], self.y[self.val]
         t0 = time.perf_counter()
         fit = self.model.fit(self._dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0,
