@@ -106,9 +106,9 @@ def cmd_final(args):
         if not args.validation_only:
             X_test, _ = P.load_pixels(paths_test, TUNED_IMAGE_SIZE)  # chosen: now the test
             acc = float(np.mean(clf.predict(X_test) == y_test))
-        if n_anchor == len(anchor.sizes) and not args.validation_only:
-            anchor.finish()
-            anchor_acc = anchor.test_accuracy(paths_test, y_test)
+            if n_anchor == len(anchor.sizes):
+                anchor.finish()
+                anchor_acc = anchor.test_accuracy(paths_test, y_test)
         h = clf.history_
         runs.append({"random_state": seed, "epochs": len(h["loss"]),
                      "best_epoch": clf.best_epoch_ + 1,
