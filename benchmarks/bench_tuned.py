@@ -75,7 +75,8 @@ def cmd_final(args):
     from skcatdog.tuned import TUNED_IMAGE_SIZE, TunedCNNClassifier
 
     paths_train, paths_test, y_train, y_test = P.load_split()
-    X_train, decode_s = P.load_pixels(paths_train, TUNED_IMAGE_SIZE)
+    image_size = tuple(args.image_size or TUNED_IMAGE_SIZE)
+    X_train, decode_s = P.load_pixels(paths_train, image_size)
     runs = []
     for seed in args.seeds:
         # The anchor trains on the same 4,800 images and validates on the same
@@ -104,7 +105,7 @@ def cmd_final(args):
             budget_s = len(anchor.sizes) * float(np.mean(seconds[1:]))
         acc = anchor_acc = None
         if not args.validation_only:
-            X_test, _ = P.load_pixels(paths_test, TUNED_IMAGE_SIZE)  # chosen: now the test
+            X_test, _ = P.load_pixels(paths_test, image_size)  # chosen: now the test
             acc = float(np.mean(clf.predict(X_test) == y_test))
             if n_anchor == len(anchor.sizes):
                 anchor.finish()
@@ -136,7 +137,7 @@ def cmd_final(args):
                          "anchor_val_accuracy", "load_1min_before"])
     print(summary)
     return {"params": repr(TunedCNNClassifier(**({"epochs": args.epochs} if args.epochs else {}))),
-            "overrides": repr(args.set), "image_size": TUNED_IMAGE_SIZE, "decode_s": decode_s,
+            "overrides": repr(args.set), "image_size": image_size, "decode_s": decode_s,
             "runs": runs, "summary": summary}
 
 
@@ -201,7 +202,8 @@ def cmd_plot(args):
 def _suffix(args):
     """The JSON name's tail: seeds, and what makes the run other than the shipped one."""
     return ("_s" + "-".join(map(str, args.seeds)) + (f"_e{args.epochs}" if args.epochs else "")
-            + ("_alt" if args.set else "") + ("_val" if args.validation_only else ""))
+            + ("_alt" if args.set or args.image_size else "")
+            + ("_val" if args.validation_only else ""))
 
 
 def main(argv=None):
@@ -216,6 +218,9 @@ def main(argv=None):
     f.add_argument("--verbose", type=int, default=0)
     f.add_argument("--set", type=eval, default=None,
                    help="dict of parameters overriding the tuned defaults (an alternative)")
+    f.add_argument("--image-size", nargs=2, type=int, default=None, metavar=("H", "W"),
+                   help="load the images at this size instead of TUNED_IMAGE_SIZE "
+                        "(an alternative, with --set)")
     f.add_argument("--validation-only", action="store_true",
                    help="never decode the test images: choose between configurations "
                         "(with --set) on validation accuracy and the budget ratio")
