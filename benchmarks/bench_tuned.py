@@ -14,7 +14,9 @@
     recorded too. ``--anchor-epochs 3`` runs only its first three epochs,
     spread over the tuned fit, and takes 30 times the mean of the two warm
     ones as the budget (the issue's "two epochs times 15"), for a third of
-    the time.
+    the time. Alternatives to the shipped configuration: ``--set`` (a dict
+    of parameters) and ``--image-size``; ``--validation-only`` never decodes
+    the test images, for choosing between them.
 ``plot``
     ``accuracy_vs_time.png``: test accuracy against training time for the
     simple and deep networks (``bench_accuracy.py``) and the tuned one, each
