@@ -19,7 +19,6 @@ import numpy as np
 
 
 def main(rounds=4, steps=15, batch_size=64, n_val=600):
-    import keras
 
     from skcatdog.networks import residual
     from skcatdog.training import _dtype_policy, resolve_dtype_policy
