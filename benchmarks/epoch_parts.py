@@ -13,13 +13,17 @@ step and per validation pass for each round. Usage::
     .venv/bin/python benchmarks/epoch_parts.py
 """
 
+import os
+import sys
 import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _protocol as P  # noqa: E402
+
 
 def main(rounds=4, steps=15, batch_size=64, n_val=600):
-
     from skcatdog.networks import residual
     from skcatdog.training import _dtype_policy, resolve_dtype_policy
     from skcatdog.tuned import TUNED_IMAGE_SIZE, TunedCNNClassifier, tuned_augmenter
@@ -53,10 +57,7 @@ def main(rounds=4, steps=15, batch_size=64, n_val=600):
                                                 verbose=0)
         row[f"validation of {n_val} (ms)"] = (time.perf_counter() - start) * 1000
         rows.append(row)
-    print("| " + " | ".join(rows[0]) + " |")
-    print("|" + "---|" * len(rows[0]))
-    for row in rows:
-        print("| " + " | ".join(f"{v:.0f}" for v in row.values()) + " |")
+    P.print_table(rows, list(rows[0]))
     return rows
 
 
