@@ -16,7 +16,11 @@
     ones as the budget (the issue's "two epochs times 15"), for a third of
     the time. Alternatives to the shipped configuration: ``--set`` (a dict
     of parameters) and ``--image-size``; ``--validation-only`` never decodes
-    the test images, for choosing between them.
+    the test images, for choosing between them. ``--views 4 8`` also scores
+    the fitted model's validation images (and, unless ``--validation-only``,
+    its test images) with test-time views at more positions: each image and
+    its mirror image at its place and shifted diagonally by each given number
+    of pixels (``tta_views.shifted``, borders reflected), ten views per shift.
 ``plot``
     ``accuracy_vs_time.png``: test accuracy against training time for the
     simple and deep networks (``bench_accuracy.py``) and the tuned one, each
@@ -105,15 +109,22 @@ def cmd_final(args):
             budget_s = sum(seconds)
         else:  # a probe: all epochs as long as its warm ones (the first builds the graph)
             budget_s = len(anchor.sizes) * float(np.mean(seconds[1:]))
-        acc = anchor_acc = None
+        acc = anchor_acc = X_test = None
         if not args.validation_only:
             X_test, _ = P.load_pixels(paths_test, image_size)  # chosen: now the test
             acc = float(np.mean(clf.predict(X_test) == y_test))
             if n_anchor == len(anchor.sizes):
                 anchor.finish()
                 anchor_acc = anchor.test_accuracy(paths_test, y_test)
+        views = _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, image_size,
+                                 args.views) if args.views else None
+        if args.save:  # for scoring the fitted model again later (gitignored)
+            import joblib
+
+            clf.set_params(callbacks=None)  # the anchor does not pickle
+            joblib.dump(clf, P.OUT_DIR / f"bench_tuned_model{_suffix(args)}_{seed}.pkl")
         h = clf.history_
-        runs.append({"random_state": seed, "epochs": len(h["loss"]),
+        runs.append({"views": views, "random_state": seed, "epochs": len(h["loss"]),
                      "best_epoch": clf.best_epoch_ + 1,
                      "val_accuracy": float(h["val_accuracy"][clf.best_epoch_]),
                      "test_accuracy": acc, "fit_s": fit_s, "cpu_s_both": cpu_s,
@@ -141,6 +152,29 @@ def cmd_final(args):
     return {"params": repr(TunedCNNClassifier(**({"epochs": args.epochs} if args.epochs else {}))),
             "overrides": repr(args.set), "image_size": image_size, "decode_s": decode_s,
             "runs": runs, "summary": summary}
+
+
+def _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, image_size, shifts):
+    """Accuracy of the fitted ``clf`` with the mirror view alone and at more positions."""
+    from tta_views import shifted
+
+    def scores(X, y):
+        X = X.reshape(len(X), *image_size, 3)
+        mirror = clf.predict_proba(X)  # test_time_flip: the image and its mirror image
+        sets = {"mirror": mirror}
+        for s in shifts:
+            sets[f"mirror at 5 positions, {s} px"] = np.mean(
+                [mirror] + [clf.predict_proba(shifted(X, dy, dx))
+                            for dy, dx in ((s, s), (-s, -s), (s, -s), (-s, s))], axis=0)
+        return {name: float(np.mean(clf.classes_[p.argmax(axis=1)] == np.asarray(y)))
+                for name, p in sets.items()}
+
+    _, val = P.validation_indices(y_train, seed)
+    result = {"val": scores(X_train[val], np.asarray(y_train)[val])}
+    if X_test is not None:
+        result["test"] = scores(X_test, y_test)
+    print(f"views, seed {seed}: {result}", flush=True)
+    return result
 
 
 def cmd_plot(args):
@@ -226,6 +260,10 @@ def main(argv=None):
     f.add_argument("--validation-only", action="store_true",
                    help="never decode the test images: choose between configurations "
                         "(with --set) on validation accuracy and the budget ratio")
+    f.add_argument("--views", nargs="+", type=int, default=None, metavar="PX",
+                   help="also score test-time views shifted diagonally by these pixels")
+    f.add_argument("--save", action="store_true",
+                   help="pickle each fitted classifier to benchmarks/out/")
     f.add_argument("--json", default=None)
     sub.add_parser("plot")
     args = parser.parse_args(argv)
