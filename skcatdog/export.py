@@ -4,8 +4,8 @@
 converts it, an ONNX file) whose one function takes a batch of ``uint8``
 pixels, ``(n, height, width, channels)`` at the classifier's image size, and
 returns the class probabilities in the order of ``classes_``: what
-``predict_proba`` returns for the same pixels, test-time mirror view
-included. Decoding and resizing photos stay outside, as
+``predict_proba`` returns for the same pixels, test-time views (mirror
+image, shifted copies) included. Decoding and resizing photos stay outside, as
 :class:`~skcatdog.ImageLoader` does them (Pillow, ``reducing_gap=None``
 resampling): a server that resizes otherwise sees slightly different pixels.
 
@@ -33,17 +33,20 @@ ENDPOINT, INPUT_NAME, OUTPUT_NAME = "serve", "pixels", "probabilities"
 
 def _serving_function(clf):
     """A function of uint8 pixel batches returning ``predict_proba``'s probabilities."""
-    from skcatdog._quiet import import_tensorflow
+    from skcatdog._quiet import import_tensorflow, keras
+    from skcatdog._views import n_views, views
 
     tf = import_tensorflow()
     model, flip = clf.model_, bool(clf.test_time_flip)
+    shift = int(clf.test_time_shift)
+    count = n_views(flip, shift)
 
     def probabilities(pixels):
         images = tf.cast(pixels, tf.float32)
-        p = tf.cast(model(images, training=False), tf.float32)
-        if flip:  # the mean of each image's and its mirror image's probabilities
-            p = (p + tf.cast(model(tf.reverse(images, axis=[2]), training=False),
-                             tf.float32)) / 2
+        # the mean of the views' probabilities, as predict_proba averages them
+        p = tf.cast(model(views(images, flip, shift, xp=keras.ops), training=False),
+                    tf.float32)
+        p = tf.reduce_mean(tf.reshape(p, [count, -1, p.shape[-1]]), axis=0)
         if p.shape[-1] == 1:  # one sigmoid unit: the second class's probability
             p = tf.concat([1 - p, p], axis=-1)
         return {OUTPUT_NAME: p}

@@ -54,6 +54,7 @@ from sklearn.base import clone
 
 from skcatdog._images import infer_image_shape
 from skcatdog._quiet import keras
+from skcatdog._views import views
 from skcatdog.loading import _as_paths, _effective_n_jobs
 
 __all__ = ["ImageBatches", "validate_paths"]
@@ -169,6 +170,10 @@ class ImageBatches(keras.utils.PyDataset):
     flip : bool, default=False
         Follow each batch by its mirror images (for test-time flipping):
         a batch of ``b`` files gives ``2 * b`` images.
+    shift : int, default=0
+        Also give each batch shifted diagonally by this many pixels each way
+        (test-time views, in the order of ``skcatdog._views.views``): with
+        ``flip``, a batch of ``b`` files gives ``10 * b`` images.
     pad : bool, default=False
         Fill a short last batch up to ``batch_size`` with copies of its last
         image, so that every batch has one shape (for prediction: Keras then
@@ -187,7 +192,7 @@ class ImageBatches(keras.utils.PyDataset):
 
     def __init__(
         self, X, loader, image_shape, batch_size=32, *, y=None, sample_weight=None,
-        shuffle=False, random_state=None, flip=False, pad=False, workers=None,
+        shuffle=False, random_state=None, flip=False, shift=0, pad=False, workers=None,
         max_queue_size=4, keep_decoded=False,
     ):
         if workers is None:
@@ -202,6 +207,7 @@ class ImageBatches(keras.utils.PyDataset):
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
         self.shuffle = shuffle
         self.flip = flip
+        self.shift = shift
         self.pad = pad
         self._rng = np.random.RandomState(random_state)
         self._order = self._rng.permutation(len(self.X)) if shuffle else None
@@ -220,8 +226,7 @@ class ImageBatches(keras.utils.PyDataset):
         if self.pad and len(images) < self.batch_size:
             images = np.concatenate(
                 [images, np.repeat(images[-1:], self.batch_size - len(images), axis=0)])
-        if self.flip:
-            images = np.concatenate([images, images[:, :, ::-1]])
+        images = views(images, self.flip, self.shift)
         if self.y is None:
             return (images,)
         if self.sample_weight is None:

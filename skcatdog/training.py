@@ -46,6 +46,7 @@ from skcatdog._compat import (
     keras_model_from_bytes,
 )
 from skcatdog._images import infer_image_shape
+from skcatdog._views import n_views
 from skcatdog.callbacks import BestWeights
 from skcatdog.parallel import limit_tf_threads
 
@@ -67,6 +68,7 @@ TRAINING_DEFAULTS = {
     "patience": None,
     "restore_best_weights": True,
     "test_time_flip": False,
+    "test_time_shift": 0,
     "callbacks": None,
     "class_weight": None,
     "warm_start": False,
@@ -125,6 +127,12 @@ _TRAINING_DOC = {
         last epoch is kept."""),
     "test_time_flip": ("bool", """
         Average the predicted probabilities of each image and its mirror image."""),
+    "test_time_shift": ("int", """
+        Average the predicted probabilities over the image in place and four
+        copies shifted diagonally by this many pixels each way (borders
+        reflected; by at most the image's height or width less one pixel),
+        each with its mirror image under ``test_time_flip``: five times the
+        prediction cost, no training cost. 0 for none."""),
     "callbacks": ("list of keras.callbacks.Callback", """
         Extra Keras callbacks for ``fit``."""),
     "class_weight": ('dict or "balanced"', """
@@ -272,6 +280,7 @@ class CNNClassifier(KerasClassifier):
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "restore_best_weights": ["boolean"],
         "test_time_flip": ["boolean"],
+        "test_time_shift": [Interval(Integral, 0, None, closed="left")],
         "callbacks": [list, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
@@ -547,12 +556,13 @@ class CNNClassifier(KerasClassifier):
         X, _ = self._validate_data(X=X)
         args = self._predict_arguments(**kwargs)
         batch_size = args.pop("batch_size", None) or self.batch_size
-        flip = bool(self.test_time_flip)
+        flip, shift = bool(self.test_time_flip), int(self.test_time_shift)
         # Every batch is full (the last one padded): one shape, one trace of the step.
-        batches = self._batches(X, batch_size, flip=flip, pad=True)
+        batches = self._batches(X, batch_size, flip=flip, shift=shift, pad=True)
         proba = self.model_.predict(batches, **args)
-        # Each batch came as [batch_size images] or [them, their mirror images].
-        proba = proba.reshape(len(batches), 2 if flip else 1, batch_size, *proba.shape[1:])
+        # Each batch came as the views of batch_size images, one view after the other.
+        proba = proba.reshape(len(batches), n_views(flip, shift), batch_size,
+                              *proba.shape[1:])
         return proba.mean(axis=1).reshape(-1, *proba.shape[3:])[: len(X)]
 
     def predict_proba(self, X, **kwargs):

@@ -52,6 +52,7 @@ def test_savedmodel_serves_predict_proba_without_skcatdog(fitted_deep, toy_image
 @pytest.mark.parametrize("params", [
     {"test_time_flip": False},                            # no mirror view
     {"dtype_policy": "mixed_bfloat16"},                   # bfloat16 inside, float32 out
+    {"test_time_flip": True, "test_time_shift": 3},       # ten views, reflected borders
 ])
 def test_savedmodel_variants(toy_images, tmp_path, params):
     import tensorflow as tf

@@ -235,6 +235,22 @@ def test_test_time_flip_averages_the_mirror(fitted_deep, toy_images):
     np.testing.assert_allclose(tta.predict_proba(X), expected, rtol=1e-5)
 
 
+def test_test_time_shift_averages_shifted_copies(fitted_deep, toy_images):
+    X, _ = toy_images
+    images = X.reshape(-1, 16, 16, 3)
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect")
+    copies = [padded[:, 2 + dy:18 + dy, 2 + dx:18 + dx].reshape(60, -1)
+              for dy, dx in ((0, 0), (2, 2), (-2, -2), (2, -2), (-2, 2))]
+    plain = copy.copy(fitted_deep).set_params(test_time_flip=True)
+    expected = np.mean([plain.predict_proba(c) for c in copies], axis=0)
+    tta = copy.copy(plain).set_params(test_time_shift=2)
+    np.testing.assert_allclose(tta.predict_proba(X), expected, rtol=1e-5)
+    # No further than a reflection reaches: 15 pixels on 16x16 images.
+    np.testing.assert_array_equal(
+        copy.copy(plain).set_params(test_time_shift=16).predict_proba(X),
+        copy.copy(plain).set_params(test_time_shift=15).predict_proba(X))
+
+
 # -- errors users understand -------------------------------------------------------------
 
 

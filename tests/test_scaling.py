@@ -375,6 +375,12 @@ def test_streaming_fit_and_predict_from_paths(demo_files, monkeypatch, tmp_path)
     np.testing.assert_allclose(
         flip[:, 1], (expected.ravel() + mirrored.ravel()) / 2, rtol=1e-5, atol=1e-6
     )
+    # Shifted views stream from the files as they come from the pixels.
+    shifted = clf.set_params(test_time_shift=3).predict_proba(paths)
+    np.testing.assert_allclose(
+        shifted, in_memory.set_params(test_time_flip=True, test_time_shift=3)
+        .predict_proba(pixels), rtol=1e-5, atol=1e-6)
+    clf.set_params(test_time_shift=0)
     # A clone keeps the loader; the fitted estimator pickles (loader included).
     assert clone(clf).get_params()["loader"].get_params() == clf.loader.get_params()
     joblib.dump(clf, tmp_path / "clf.joblib")
