@@ -20,7 +20,7 @@
     the fitted model's validation images (and, unless ``--validation-only``,
     its test images) with test-time views at more positions: each image and
     its mirror image at its place and shifted diagonally by each given number
-    of pixels (``tta_views.shifted``, borders reflected), ten views per shift.
+    of pixels (the classifier's ``test_time_shift``), ten views per shift.
 ``rescore``
     Score the classifiers a ``final --save`` run pickled again, on the same
     validation and test images, with the prediction parameters that
@@ -122,7 +122,7 @@ def cmd_final(args):
             if n_anchor == len(anchor.sizes):
                 anchor.finish()
                 anchor_acc = anchor.test_accuracy(paths_test, y_test)
-        views = _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, image_size,
+        views = _view_accuracies(clf, X_train, y_train, X_test, y_test, seed,
                                  args.views) if args.views else None
         if args.save:  # for scoring the fitted model again later (gitignored)
             import joblib
@@ -160,20 +160,16 @@ def cmd_final(args):
             "runs": runs, "summary": summary}
 
 
-def _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, image_size, shifts):
+def _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, shifts):
     """Accuracy of the fitted ``clf`` with the mirror view alone and at more positions."""
-    from tta_views import shifted
+    import copy
 
     def scores(X, y):
-        X = X.reshape(len(X), *image_size, 3)
-        mirror = clf.predict_proba(X)  # test_time_flip: the image and its mirror image
-        sets = {"mirror": mirror}
-        for s in shifts:
-            sets[f"mirror at 5 positions, {s} px"] = np.mean(
-                [mirror] + [clf.predict_proba(shifted(X, dy, dx))
-                            for dy, dx in ((s, s), (-s, -s), (s, -s), (-s, s))], axis=0)
-        return {name: float(np.mean(clf.classes_[p.argmax(axis=1)] == np.asarray(y)))
-                for name, p in sets.items()}
+        sets = {"mirror": 0, **{f"mirror at 5 positions, {s} px": s for s in shifts}}
+        return {name: float(np.mean(
+                    copy.copy(clf).set_params(test_time_flip=True, test_time_shift=shift)
+                    .predict(X) == np.asarray(y)))
+                for name, shift in sets.items()}
 
     _, val = P.validation_indices(y_train, seed)
     result = {"val": scores(X_train[val], np.asarray(y_train)[val])}
