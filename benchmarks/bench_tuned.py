@@ -98,8 +98,9 @@ def cmd_final(args):
                                      P.validation_indices(y_train, seed))
         extra = {"epochs": args.epochs} if args.epochs else {}
         extra.update(args.set or {})
-        clf = TunedCNNClassifier(validation_fraction=P.VALIDATION_FRACTION, random_state=seed,
-                                 verbose=args.verbose, **extra)
+        clf = TunedCNNClassifier(random_state=seed, verbose=args.verbose, **extra)
+        if clf.validation_fraction:  # the protocol's 600; 0 trains on all 5,400
+            clf.set_params(validation_fraction=P.VALIDATION_FRACTION)
         n_anchor = min(args.anchor_epochs, len(anchor.sizes))
         turns = TakingTurns(anchor, clf.epochs, n_anchor)
         clf.set_params(callbacks=[turns])
@@ -132,14 +133,15 @@ def cmd_final(args):
         h = clf.history_
         runs.append({"views": views, "random_state": seed, "epochs": len(h["loss"]),
                      "best_epoch": clf.best_epoch_ + 1,
-                     "val_accuracy": float(h["val_accuracy"][clf.best_epoch_]),
+                     "val_accuracy": (float(h["val_accuracy"][clf.best_epoch_])
+                                      if "val_accuracy" in h else None),
                      "test_accuracy": acc, "fit_s": fit_s, "cpu_s_both": cpu_s,
                      "budget_s": budget_s, "budget_ratio": fit_s / budget_s,
                      "anchor_val_accuracy": anchor.best, "anchor_test_accuracy": anchor_acc,
                      "anchor_history": anchor.history,
                      "load_1min_before": load, "load_1min_after": P.load_average()[0],
                      "history": {k: [float(v) for v in vs] for k, vs in h.items()}})
-        print(f"tuned seed={seed}: test {acc} val {runs[-1]['val_accuracy']:.4f} "
+        print(f"tuned seed={seed}: test {acc} val {runs[-1]['val_accuracy']} "
               f"(epoch {runs[-1]['best_epoch']}) fit {fit_s:.0f} s = {fit_s / budget_s:.2f} "
               f"of the anchor's {budget_s:.0f} s (its test {anchor_acc}, val "
               f"{anchor.best:.4f}), load {load:.1f}", flush=True)
@@ -171,8 +173,10 @@ def _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, shifts):
                     .predict(X) == np.asarray(y)))
                 for name, shift in sets.items()}
 
-    _, val = P.validation_indices(y_train, seed)
-    result = {"val": scores(X_train[val], np.asarray(y_train)[val])}
+    result = {}
+    if clf.validation_fraction:  # otherwise these images were trained on
+        _, val = P.validation_indices(y_train, seed)
+        result["val"] = scores(X_train[val], np.asarray(y_train)[val])
     if X_test is not None:
         result["test"] = scores(X_test, y_test)
     print(f"views, seed {seed}: {result}", flush=True)
