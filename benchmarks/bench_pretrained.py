@@ -231,7 +231,7 @@ def cmd_sizes(args):
         "DeepCNNClassifier (notebook, 50x50)": (
             scratch(DeepCNNClassifier, P.IMAGE_SIZE, augmentation=P.notebook_augmenter()),
             args.scratch_max),
-        "TunedCNNClassifier (128x128, 48 epochs)": (
+        f"TunedCNNClassifier (128x128, {TunedCNNClassifier().epochs} epochs)": (
             scratch(TunedCNNClassifier, TUNED_IMAGE_SIZE), args.scratch_max),
     }
     rows = []

@@ -3,7 +3,8 @@
 ``final``
     :class:`skcatdog.tuned.TunedCNNClassifier` with its defaults on the
     protocol (validation 600 of 5,400, scored each epoch; the best epoch's
-    weights kept), for each ``random_state``: test accuracy on the 575 test
+    weights kept; ``--set "{'validation_fraction': 0}"`` trains on all 5,400
+    and keeps the last), for each ``random_state``: test accuracy on the 575 test
     images (decoded once, at the end), training wall and CPU time, load.
     Beside each fit, in the same process and taking turns epoch by epoch, the
     plain Keras recipe (``bench_recipe.py``, the anchor) trains its 30 epochs
@@ -66,16 +67,21 @@ class TakingTurns(keras.callbacks.Callback):
     :class:`bench_recipe.Recipe`) trains until it has done ``round(m * k / n)``
     of its ``m`` epochs (all 30, or the first few for a probe), so both see
     the machine in the same minutes. ``seconds`` adds up the time spent here,
-    which is not the tuned fit's.
+    which is not the tuned fit's; ``epoch_seconds`` holds each of the tuned
+    fit's epochs.
     """
 
     def __init__(self, anchor, n_epochs, anchor_epochs):
         super().__init__()
         self.anchor, self.n_epochs, self.anchor_epochs = anchor, n_epochs, anchor_epochs
-        self.seconds = 0.0
+        self.seconds, self.epoch_seconds = 0.0, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         start = time.perf_counter()
+        self.epoch_seconds.append(start - self._epoch_start)
         while self.anchor.done < round(self.anchor_epochs * (epoch + 1) / self.n_epochs):
             self.anchor.run_epoch()
         self.seconds += time.perf_counter() - start
@@ -137,6 +143,7 @@ def cmd_final(args):
                                       if "val_accuracy" in h else None),
                      "test_accuracy": acc, "fit_s": fit_s, "cpu_s_both": cpu_s,
                      "budget_s": budget_s, "budget_ratio": fit_s / budget_s,
+                     "epoch_s": turns.epoch_seconds,
                      "anchor_val_accuracy": anchor.best, "anchor_test_accuracy": anchor_acc,
                      "anchor_history": anchor.history,
                      "load_1min_before": load, "load_1min_after": P.load_average()[0],
@@ -203,12 +210,13 @@ def cmd_rescore(args):
     for run in record["runs"]:
         seed = run["random_state"]
         clf = joblib.load(f"{args.models}_{seed}.pkl").set_params(**prediction)
-        _, val = P.validation_indices(y_train, seed)
         run = copy.deepcopy(run)
         run["test_accuracy_as_trained"] = run["test_accuracy"]
         run["test_accuracy"] = float(np.mean(clf.predict(X_test) == y_test))
-        run["val_accuracy_rescored"] = float(
-            np.mean(clf.predict(X_train[val]) == np.asarray(y_train)[val]))
+        if clf.validation_fraction:  # otherwise it trained on these images
+            _, val = P.validation_indices(y_train, seed)
+            run["val_accuracy_rescored"] = float(
+                np.mean(clf.predict(X_train[val]) == np.asarray(y_train)[val]))
         runs.append(run)
     P.print_table(runs, ["random_state", "test_accuracy", "test_accuracy_as_trained",
                          "val_accuracy_rescored", "fit_s", "budget_ratio"])
@@ -230,10 +238,11 @@ def cmd_plot(args):
 
     accuracy = json.loads((P.OUT_DIR / "bench_accuracy.json").read_text())
     # final runs may be split over processes (--seeds 0, --seeds 1, ...): merge them
-    tuned = {"runs": sorted({r["random_state"]: r for f in sorted(
-        P.OUT_DIR.glob("bench_tuned_final_s*.json"))
-        if not any(tag in f.name for tag in ("partial", "_e", "_alt", "_val"))
-        for r in json.loads(f.read_text())["runs"]}.values(), key=lambda r: r["random_state"])}
+    shipped = [f for f in sorted(P.OUT_DIR.glob("bench_tuned_final_s*.json"))
+               if not any(tag in f.name for tag in ("partial", "_e", "_alt", "_val"))]
+    tuned = {"runs": sorted({r["random_state"]: r for f in args.tuned or shipped
+                             for r in json.loads(open(f).read())["runs"]}.values(),
+                            key=lambda r: r["random_state"])}
     fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
     runs = {"simple (notebook)": [r for r in accuracy["runs"] if r["model"] == "simple"],
             "deep (notebook)": [r for r in accuracy["runs"] if r["model"] == "deep"],
@@ -315,7 +324,10 @@ def main(argv=None):
     r.add_argument("--json", required=True,
                    help="where to write the rescored record (bench_tuned_final_s*.json "
                         "is what plot reads)")
-    sub.add_parser("plot")
+    p = sub.add_parser("plot")
+    p.add_argument("--tuned", nargs="+", default=None, metavar="JSON",
+                   help="the tuned network's final-run records (default: the shipped "
+                        "configuration's bench_tuned_final_s*.json in benchmarks/out/)")
     args = parser.parse_args(argv)
     if args.command == "plot":
         return cmd_plot(args)
