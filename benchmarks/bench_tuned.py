@@ -52,6 +52,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -180,14 +181,20 @@ def _view_accuracies(clf, X_train, y_train, X_test, y_test, seed, shifts):
                     .predict(X) == np.asarray(y)))
                 for name, shift in sets.items()}
 
-    result = {}
-    if clf.validation_fraction:  # otherwise these images were trained on
-        _, val = P.validation_indices(y_train, seed)
-        result["val"] = scores(X_train[val], np.asarray(y_train)[val])
+    held_out = _validation_images(clf, X_train, y_train, seed)
+    result = {} if held_out is None else {"val": scores(*held_out)}
     if X_test is not None:
         result["test"] = scores(X_test, y_test)
     print(f"views, seed {seed}: {result}", flush=True)
     return result
+
+
+def _validation_images(clf, X_train, y_train, seed):
+    """``(X, y)`` of the protocol's 600 validation images, or None if ``clf`` trained on them."""
+    if not clf.validation_fraction:
+        return None
+    _, val = P.validation_indices(y_train, seed)
+    return X_train[val], np.asarray(y_train)[val]
 
 
 def cmd_rescore(args):
@@ -199,7 +206,7 @@ def cmd_rescore(args):
 
     from skcatdog.tuned import TunedCNNClassifier
 
-    record = json.loads(open(args.record).read())
+    record = json.loads(Path(args.record).read_text())
     shipped = TunedCNNClassifier().get_params()
     prediction = {name: shipped[name] for name in ("test_time_flip", "test_time_shift")}
     paths_train, paths_test, y_train, y_test = P.load_split()
@@ -213,10 +220,9 @@ def cmd_rescore(args):
         run = copy.deepcopy(run)
         run["test_accuracy_as_trained"] = run["test_accuracy"]
         run["test_accuracy"] = float(np.mean(clf.predict(X_test) == y_test))
-        if clf.validation_fraction:  # otherwise it trained on these images
-            _, val = P.validation_indices(y_train, seed)
-            run["val_accuracy_rescored"] = float(
-                np.mean(clf.predict(X_train[val]) == np.asarray(y_train)[val]))
+        held_out = _validation_images(clf, X_train, y_train, seed)
+        if held_out is not None:
+            run["val_accuracy_rescored"] = float(np.mean(clf.predict(held_out[0]) == held_out[1]))
         runs.append(run)
     P.print_table(runs, ["random_state", "test_accuracy", "test_accuracy_as_trained",
                          "val_accuracy_rescored", "fit_s", "budget_ratio"])
@@ -241,7 +247,7 @@ def cmd_plot(args):
     shipped = [f for f in sorted(P.OUT_DIR.glob("bench_tuned_final_s*.json"))
                if not any(tag in f.name for tag in ("partial", "_e", "_alt", "_val"))]
     tuned = {"runs": sorted({r["random_state"]: r for f in args.tuned or shipped
-                             for r in json.loads(open(f).read())["runs"]}.values(),
+                             for r in json.loads(Path(f).read_text())["runs"]}.values(),
                             key=lambda r: r["random_state"])}
     fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
     runs = {"simple (notebook)": [r for r in accuracy["runs"] if r["model"] == "simple"],
