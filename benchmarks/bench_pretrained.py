@@ -292,7 +292,7 @@ def main(argv=None):
                        help="largest training set for PretrainedCNNClassifier")
     sizes.add_argument("--scratch-max", type=int, default=1000,
                        help="largest training set for the networks trained from scratch "
-                            "(the tuned one takes about 17 minutes on 4,800)")
+                            "(the tuned one takes over 20 minutes on 4,800)")
     head = sub.add_parser("head")
     head.add_argument("--sizes", nargs="+", type=int, default=[100, 300])
     head.add_argument("--learning-rates", nargs="+", type=float, default=[1e-3, 1e-2])

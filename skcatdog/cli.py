@@ -953,9 +953,9 @@ def _add_training(parser):
                              "for pretrained)")
     parser.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                         help="passes over the training images (default: the model's, 17 "
-                             "for simple and deep, 48 for tuned, 10 for pretrained); each "
-                             "keeps the weights of "
-                             "the epoch with the best validation accuracy")
+                             "for simple and deep, 43 for tuned, 10 for pretrained); with "
+                             "validation images, each keeps the weights of the epoch with "
+                             "the best validation accuracy")
     parser.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                         help="images per gradient step (default: the model's, 32 for "
                              "simple and deep)")
@@ -975,7 +975,8 @@ def _add_training(parser):
                              "(default 0.2), split stratified")
     parser.add_argument("--validation-size", type=_test_size, default=None, metavar="F|N",
                         help="training images held out to score each epoch: a fraction "
-                             "or a count (default: the model's, 0.1); "
+                             "or a count (default: the model's, 0.1; 0 for tuned, which "
+                             "trains on them all and keeps its last epoch); "
                              "'--test-size 575 --validation-size 600' on the 6k Kaggle folder "
                              "is the notebook's 4,800/600/575 protocol")
     parser.add_argument("--random-state", type=int, default=0, metavar="N",

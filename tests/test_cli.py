@@ -823,20 +823,30 @@ def test_killed_first_train_leaves_no_folder(data_dir, tmp_path):
     assert all(p.name.startswith(".run.tmp-") for p in tmp_path.iterdir())
 
 
-def test_tuned_model_takes_its_own_defaults(data_dir, tmp_path, capsys):
+@pytest.mark.parametrize("held_out", [None, 4])
+def test_tuned_model_takes_its_own_defaults(data_dir, tmp_path, held_out):
     from skcatdog import cli
     from skcatdog.tuned import TunedCNNClassifier
 
     out = tmp_path / "tuned"
-    assert cli.main(["train", str(data_dir), "--model", "tuned", "--epochs", "1",
-                     "--image-size", "16", "--test-size", "8", "--validation-size", "4",
+    validation = [] if held_out is None else ["--validation-size", str(held_out)]
+    assert cli.main(["train", str(data_dir), "--model", "tuned", "--epochs", "2",
+                     "--image-size", "16", "--test-size", "8", *validation,
                      "--out", str(out), "--quiet"]) == 0
-    parameters = json.loads((out / "metrics.json").read_text())["parameters"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    parameters = metrics["parameters"]
     defaults = TunedCNNClassifier().get_params()
-    assert parameters["model"] == "tuned" and parameters["epochs"] == 1
+    assert parameters["model"] == "tuned" and parameters["epochs"] == 2
     assert parameters["batch_size"] == defaults["batch_size"]
     assert parameters["augmentation"] == defaults["augmentation"]  # a preset's name
-    assert parameters["validation_size"] == 4
+    assert parameters["validation_size"] == held_out
+    with open(out / "history.csv", newline="") as f:
+        header = next(csv.reader(f))
+    if held_out is None:  # every training image trains; the last epoch is kept
+        assert not any(name.startswith("val_") for name in header)
+        assert metrics["best_epoch"] == 2
+    else:
+        assert "val_accuracy" in header
 
 
 # -- the majority-class baseline ------------------------------------------------------

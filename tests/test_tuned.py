@@ -36,13 +36,23 @@ def test_tuned_defaults_clone_and_build():
     assert changed == expected  # the recipe the tuned network was chosen with
 
 
-def test_tuned_warms_up_then_keeps_the_best_epoch(toy_images):
+def test_tuned_trains_on_every_image_and_keeps_the_last_epoch(toy_images):
     X, y = toy_images
-    clf = TunedCNNClassifier(epochs=3, filters=4, random_state=0).fit(X, y)
-    assert clf.restore_best_weights and clf.warmup_fraction == 0.1
+    clf = TunedCNNClassifier(epochs=3, filters=4, batch_size=6, random_state=0).fit(X, y)
+    assert clf.validation_fraction == 0 and clf.warmup_fraction == 0.1
+    assert "val_accuracy" not in clf.history_ and clf.best_epoch_ == 2
+    # all 60 images in each epoch: 10 batches of 6, where holding 6 out would make 9
+    assert int(clf.model_.optimizer.iterations.numpy()) == 3 * 10
+    assert type(clf.model_.optimizer._learning_rate).__name__ == "CosineDecay"
+
+
+def test_tuned_with_held_out_images_keeps_the_best_epoch(toy_images):
+    X, y = toy_images
+    clf = TunedCNNClassifier(epochs=3, filters=4, validation_fraction=0.2,
+                             random_state=0).fit(X, y)
+    assert clf.restore_best_weights
     assert clf.best_epoch_ == int(np.argmax(clf.history_["val_accuracy"]))
     assert len(clf.history_["val_accuracy"]) == 3
-    assert type(clf.model_.optimizer._learning_rate).__name__ == "CosineDecay"
 
 
 def test_two_tuned_networks_vote_in_parallel(toy_images):
