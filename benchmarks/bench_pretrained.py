@@ -238,7 +238,7 @@ def cmd_sizes(args):
     for n in args.sizes:
         idx = _subset(labels, train, n)
         for name, (run, largest) in methods.items():
-            if n > largest:
+            if n > largest or not any(m in name for m in args.methods or [name]):
                 continue
             start = time.perf_counter()
             predicted = run(idx)
@@ -293,6 +293,9 @@ def main(argv=None):
     sizes.add_argument("--scratch-max", type=int, default=1000,
                        help="largest training set for the networks trained from scratch "
                             "(the tuned one takes over 20 minutes on 4,800)")
+    sizes.add_argument("--methods", nargs="+", default=None, metavar="TEXT",
+                       help="run only the methods whose names contain one of these, "
+                            "e.g. TunedCNNClassifier (default: all)")
     head = sub.add_parser("head")
     head.add_argument("--sizes", nargs="+", type=int, default=[100, 300])
     head.add_argument("--learning-rates", nargs="+", type=float, default=[1e-3, 1e-2])
