@@ -19,8 +19,8 @@
     anchor's epochs take either about 43 s or about 85 s, and two of them
     catch that or miss it), for a third of the time. Alternatives to the
     shipped configuration: ``--set`` (a dict of parameters) and
-    ``--image-size``; ``--validation-only`` never decodes
-    the test images, for choosing between them. ``--views 4 8`` also scores
+    ``--image-size``; ``--validation-only`` never decodes the test images,
+    for choosing between them. ``--views 4 8`` also scores
     the fitted model's validation images (and, unless ``--validation-only``,
     its test images) with test-time views at more positions: each image and
     its mirror image at its place and shifted diagonally by each given number
@@ -45,7 +45,7 @@ Flatten and a dense head) are in the history of this file and of
 Reproduce::
 
     .venv/bin/python benchmarks/bench_tuned.py final --seeds 0 1 2 --anchor-epochs 10
-    .venv/bin/python benchmarks/bench_accuracy.py                 # the simple and deep points
+    .venv/bin/python benchmarks/bench_accuracy.py   # the simple and deep points
     .venv/bin/python benchmarks/bench_tuned.py plot
 
 JSON goes to ``benchmarks/out/bench_tuned_final_s<SEEDS>.json`` and ``--json PATH``.
